@@ -60,7 +60,8 @@ interface KeyDef<T> {
   secret?: boolean;
 }
 
-const def = <T>(doc: string, dflt: string | undefined, parse: Parser<T>, secret = false): KeyDef<T> => ({ doc, default: dflt, parse, secret });
+const def = <T, D extends string | undefined>(doc: string, dflt: D, parse: Parser<T>, secret = false): KeyDef<T> & { default: D } =>
+  ({ doc, default: dflt, parse, secret });
 
 const DEV = 'certs-dev';
 /** Local simulator ports; every upstream URL below defaults to one of them. */
@@ -88,9 +89,11 @@ export const KEYS = {
   QUEUE_ATTEMPTS: def('Delivery attempts before a job is dead-lettered.', '8', int(1, 100)),
   QUEUE_BACKOFF_BASE_MS: def('First retry delay; doubles each attempt, with full jitter.', '2000', int(1, 3_600_000)),
   QUEUE_BACKOFF_MAX_MS: def('Upper bound of the retry delay.', '600000', int(1, 86_400_000)),
+  QUEUE_LOCK_MS: def('Queue job lock: a crashed worker\'s in-flight jobs are taken over within about twice this.', '30000', int(500, 600_000)),
   QUEUE_CONCURRENCY: def('Jobs processed at once by one worker process.', '8', int(1, 256)),
   OUTBOX_RECONCILE_INTERVAL_MS: def('How often the reconciler looks for outbox rows that have no live job.', '15000', int(100, 3_600_000)),
   OUTBOX_STALE_AFTER_MS: def('An outbox row pending longer than this without a live job is re-enqueued.', '30000', int(0, 86_400_000)),
+  OUTBOX_LEASE_MS: def('How long one attempt may hold an outbox row before another worker may take it over (longer than any upstream call).', '300000', int(100, 86_400_000)),
   WORKERS_ENABLED: def('Run queue workers and the reconciler in this process.', 'true', bool),
   // --- keys and certificates (PEM files)
   CERTS_DIR: def('Folder of the development PKI written by `npm run certs`.', DEV, str),
