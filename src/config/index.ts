@@ -112,6 +112,7 @@ export const KEYS = {
   CERT_EXPIRY_WARN_DAYS: def('/readyz reports not ready when a configured certificate expires within this many days.', '14', int(0, 3650)),
   // --- upstream systems (defaults: local simulators started by `npm start`)
   SIMULATORS: def('Start the local simulators of every external party in-process (development only).', 'true', bool),
+  SIMULATORS_PORT_BASE: def('First port of the local simulators (FaR = base+1, mailbox A = +2, B = +3, print = +4, SMP = +5, address book = +6, peer access point = +7, signing = +8, identity provider = +9); 0 = any free ports.', '7100', int(0, 65000)),
   FAR_URL: def('FaR (Förmedlingsadressregistret) Recipient service endpoint for isReachable.', sim(SIMULATOR_PORTS.far, '/far/Recipient'), url),
   MAILBOX_OPERATORS_ALLOWED: def('Mailbox operators (brevlådeoperatörer) we deliver to, by name as FaR returns them; empty = all.', '', list),
   PRINT_PROVIDER_URL: def('Print-and-post provider API (paper fallback).', sim(SIMULATOR_PORTS.print, '/print/v1'), url),

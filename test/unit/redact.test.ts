@@ -27,3 +27,19 @@ describe('personnummer redactor', () => {
     expect(out).toEqual({ authorization: '[redacted]', nested: { note: `to ${MASK}` }, body: '[redacted]', list: [MASK] });
   });
 });
+
+describe('application logger', () => {
+  it('never writes a personnummer, a body or a token, wherever it appears', async () => {
+    const { createLogger } = await import('../../src/lib/logger.js');
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (s: string) => { lines.push(s); } } });
+    logger.info({ event: 'X', recipient: '199001012385', body: 'Hej Anna, ditt beslut', token: 'eyJhbGciOi', note: 'for 900101-2385' }, 'sent to 19900101-2385');
+    logger.error({ err: new Error('lookup failed for 200001012384') }, 'failed');
+    const out = lines.join('');
+    expect(out).not.toMatch(/2385|2384/);
+    expect(out).not.toContain('Hej Anna');
+    expect(out).not.toContain('eyJhbGciOi');
+    expect(out).toContain('"event":"X"');
+    expect(out).toContain(MASK);
+  });
+});

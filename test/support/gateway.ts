@@ -1,0 +1,19 @@
+// Start the real gateway in-process for API tests: its own database on the real PostgreSQL, Redis with its own
+// queue name, simulators and HTTP on free ports.
+import { randomBytes } from 'node:crypto';
+import { startGateway, type Gateway } from '../../src/main.js';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from './db.js';
+import { testLogger } from './logger.js';
+
+export interface TestGateway { gw: Gateway; db: TestDatabase; lines: string[]; stop(): Promise<void> }
+
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const db = await createTestDatabase('gw');
+  const { logger, lines } = testLogger();
+  const gw = await startGateway({
+    NODE_ENV: 'test', PORT: '0', SIMULATORS_PORT_BASE: '0', DATABASE_URL: db.url, REDIS_URL,
+    QUEUE_NAME: `gw-${randomBytes(4).toString('hex')}`, QUEUE_BACKOFF_BASE_MS: '100', QUEUE_BACKOFF_MAX_MS: '500',
+    OUTBOX_RECONCILE_INTERVAL_MS: '500', OUTBOX_STALE_AFTER_MS: '1000', ...env,
+  }, { logger });
+  return { gw, db, lines, stop: async () => { await gw.stop(); await db.drop(); } };
+}
