@@ -40,7 +40,8 @@ export function toProblem(err: AppError, correlationId: string | undefined): Pro
 export function sendProblem(res: Response, err: AppError): void {
   const correlationId = typeof res.locals.correlationId === 'string' ? res.locals.correlationId : undefined;
   const problem = toProblem(err, correlationId);
-  if (err.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="sandebud"');
+  // Keep a more specific RFC 6750 challenge (error="invalid_token") that the auth layer already set.
+  if (err.status === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', 'Bearer realm="sandebud"');
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
@@ -57,7 +58,9 @@ export function normaliseError(err: unknown): AppError {
       const errors: FieldError[] = e.errors.map((x: unknown) => {
         const item = x as { path?: unknown; message?: unknown };
         const p = typeof item.path === 'string' ? item.path : '';
-        return { field: p.startsWith('.') ? p.replace(/\./g, '/') : p, message: typeof item.message === 'string' ? item.message : 'invalid' };
+        const pointer = p.startsWith('.') ? p.replace(/\./g, '/') : p;
+        // The contract names path parameters /path/<name>; the validator says /params/<name>.
+        return { field: pointer.replace(/^\/params\//, '/path/'), message: typeof item.message === 'string' ? item.message : 'invalid' };
       });
       const code = status === 404 ? 'NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : 'VALIDATION_FAILED';
       const msg = status === 404 ? 'No such resource.' : status === 405 ? 'Method not allowed on this resource.' : 'The request is invalid.';
