@@ -1,0 +1,79 @@
+// sdk.md §7 (encrypt the payload first, then sign the whole envelope), §11 (≤ 30 000 000 bytes on send) and
+// §16.1–16.11: turn a domain message into the exact signed + encrypted XHE bytes handed to the access point.
+import { AppError, validationError } from '../../../src/domain/errors.js';
+import { FEDERATION_ID, MESSAGE_DOCUMENT_ID, MESSAGE_DOCUMENT_TYPE_CODE, SDK_LIMITS } from '../../../src/domain/sdk/constants.js';
+import { checkOutboundMessage, recipientFunctionAddress, type SdkMessage } from '../../../src/domain/sdk/message.js';
+import { validatePayload } from '../validation/document.validators.js';
+import { buildMessagePayload } from './message.mapper.js';
+import { evaluateCertificate, type CertificateTrustOptions } from './trust.js';
+import { buildXhe } from './xhe.mapper.js';
+import { encryptPayload } from './xml-enc.js';
+import { signEnvelope, type Canonicalization, type SigningKey } from './xml-dsig.js';
+
+export interface SealMessageInput {
+  message: SdkMessage;
+  /** The recipient organisation's CertPub encryption certificate (PEM). */
+  recipientEncryptionCertificatePem: string;
+  /** The recipient's organisation number, when known, to match the certificate's organizationIdentifier. */
+  recipientOrganizationNumber?: string;
+  signingKey: SigningKey;
+  federationId?: string;
+  now?: Date;
+  /** Chain / revocation configuration for the recipient certificate (see trust.ts). */
+  trust?: Pick<CertificateTrustOptions, 'anchors' | 'intermediates' | 'crls'>;
+  canonicalization?: Canonicalization;
+  contractsDir?: string;
+}
+
+export interface SealedMessage {
+  /** The signed XHE exactly as signed; hand these bytes to the access point unchanged (§16.11). */
+  envelope: Buffer;
+  /** The serialized payload as encrypted (keep it for the sent-items view). */
+  payload: Buffer;
+  /** XHE Header/ID = SDK messageId. */
+  xheId: string;
+}
+
+/**
+ * Validate (outbound rules, our XSD, the schematron port, the 30 000 000-byte limit), encrypt for the
+ * recipient and sign. Invalid messages are refused with a 400 AppError naming the problems; nothing is built.
+ */
+export async function sealMessage(input: SealMessageInput): Promise<SealedMessage> {
+  const fieldErrors = checkOutboundMessage(input.message);
+  if (fieldErrors.length > 0) throw validationError(fieldErrors, 'The SDK message is invalid.');
+  const payload = Buffer.from(buildMessagePayload(input.message), 'utf8');
+  if (payload.length > SDK_LIMITS.maxOutboundPayloadBytes) {
+    throw new AppError('SDK_MESSAGE_TOO_LARGE', 'The message must not be larger than 30 MB.', { status: 400 });
+  }
+  const v = validatePayload(payload, { maxBytes: SDK_LIMITS.maxOutboundPayloadBytes, ...(input.contractsDir ? { contractsDir: input.contractsDir } : {}) });
+  if (v.reasons.length > 0) {
+    throw validationError(
+      v.reasons.map((r) => ({ field: r.path, message: `${r.code}/${r.detail}: ${r.text}` })),
+      'The SDK message does not validate against the message schema and rules.',
+    );
+  }
+  const now = input.now ?? new Date();
+  const trust = await evaluateCertificate(input.recipientEncryptionCertificatePem, {
+    now,
+    usage: 'encryption',
+    ...(input.trust ?? {}),
+    ...(input.recipientOrganizationNumber !== undefined ? { expectedOrganizationNumber: input.recipientOrganizationNumber } : {}),
+  });
+  if (!trust.ok) throw new AppError('SDK_RECIPIENT_CERTIFICATE_REJECTED', `The recipient's encryption certificate cannot be used: ${trust.problem}.`, { status: 502, retryable: false });
+  const encrypted = encryptPayload(payload, input.recipientEncryptionCertificatePem);
+  const unsigned = buildXhe(
+    {
+      id: input.message.messageId,
+      creationDateTime: now.toISOString(),
+      documentId: MESSAGE_DOCUMENT_ID,
+      federationId: input.federationId ?? FEDERATION_ID.sdk,
+      from: input.message.sender.id,
+      to: input.message.recipient.id,
+      documentTypeCode: MESSAGE_DOCUMENT_TYPE_CODE,
+      handlingServiceId: recipientFunctionAddress(input.message),
+    },
+    { kind: 'encrypted', encrypted },
+  );
+  const signed = signEnvelope(unsigned, input.signingKey, input.canonicalization ? { canonicalization: input.canonicalization } : {});
+  return { envelope: Buffer.from(signed, 'utf8'), payload, xheId: input.message.messageId };
+}
