@@ -1,5 +1,5 @@
 // Operational endpoints (issue 3 §5): /healthz (liveness), /readyz (readiness), /metrics, /openapi.json, /docs.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { Router } from 'express';
@@ -12,8 +12,34 @@ export interface ReadinessCheck {
   check(): Promise<{ ok: boolean; detail?: string }>;
 }
 
+type Doc = { paths?: Record<string, unknown>; components?: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+
+/**
+ * The API contract: `contracts/api/openapi.yaml` plus one part per feature in `contracts/api/parts/*.yaml`
+ * (each holding `paths` and `components`), merged into one document. A name defined twice is an error,
+ * so two features cannot silently overwrite each other's schemas.
+ */
 export function loadOpenApi(file: string): Record<string, unknown> {
-  return parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const doc = parseYaml(readFileSync(file, 'utf8')) as Doc;
+  const partsDir = path.join(path.dirname(file), 'parts');
+  const parts = existsSync(partsDir) ? readdirSync(partsDir).filter((f) => f.endsWith('.yaml')).sort() : [];
+  for (const f of parts) {
+    const part = parseYaml(readFileSync(path.join(partsDir, f), 'utf8')) as Doc;
+    for (const [p, item] of Object.entries(part.paths ?? {})) {
+      doc.paths ??= {};
+      if (p in doc.paths) throw new Error(`OpenAPI part ${f}: path ${p} is already defined`);
+      doc.paths[p] = item;
+    }
+    for (const [section, entries] of Object.entries(part.components ?? {})) {
+      doc.components ??= {};
+      const target = (doc.components[section] ??= {});
+      for (const [name, value] of Object.entries(entries)) {
+        if (name in target) throw new Error(`OpenAPI part ${f}: components.${section}.${name} is already defined`);
+        target[name] = value;
+      }
+    }
+  }
+  return doc;
 }
 
 export function createOpsRouter(deps: { checks: ReadinessCheck[]; registry: Registry; openApi: Record<string, unknown> }): Router {

@@ -97,11 +97,13 @@ export const KEYS = {
   WORKERS_ENABLED: def('Run queue workers and the reconciler in this process.', 'true', bool),
   // --- keys and certificates (PEM files)
   CERTS_DIR: def('Folder of the development PKI written by `npm run certs`.', DEV, str),
-  ORG_NAME: def('Our organisation\'s name, as in its certificates.', 'Sändebuds kommun (dev)', str),
-  ORG_NUMBER: def('Our organisation number (organisationsnummer, 10 digits).', '2120000000', (raw, key) => {
+  ORG_NAME: def('Our organisation\'s name, as in its certificates; the sender name of digital post.', 'Sändebuds kommun (dev)', str),
+  ORG_NUMBER: def('Our organisation number (organisationsnummer, 10 digits): the sender of digital post and SDK messages.', '2120000000', (raw, key) => {
     if (!/^[0-9]{10}$/.test(raw)) throw new ConfigError(key, 'expected 10 digits');
     return raw;
   }),
+  ORG_SEAL_CERT_FILE: def('Certificate we seal digital post with as förmedlare (PEM).', `${DEV}/org-seal.crt`, str),
+  ORG_SEAL_KEY_FILE: def('Private key for ORG_SEAL_CERT_FILE (PEM).', `${DEV}/org-seal.key`, str),
   ORG_SIGN_CERT_FILE: def('Our signing certificate (PEM).', `${DEV}/org-sign.crt`, str),
   ORG_SIGN_KEY_FILE: def('Private key for ORG_SIGN_CERT_FILE (PEM).', `${DEV}/org-sign.key`, str),
   ORG_ENC_CERT_FILE: def('Our encryption certificate (PEM), published for senders.', `${DEV}/org-enc.crt`, str),
@@ -114,7 +116,9 @@ export const KEYS = {
   SIMULATORS: def('Start the local simulators of every external party in-process (development only).', 'true', bool),
   SIMULATORS_PORT_BASE: def('First port of the local simulators (FaR = base+1, mailbox A = +2, B = +3, print = +4, SMP = +5, address book = +6, peer access point = +7, signing = +8, identity provider = +9); 0 = any free ports.', '7100', int(0, 65000)),
   FAR_URL: def('FaR (Förmedlingsadressregistret) Recipient service endpoint for isReachable.', sim(SIMULATOR_PORTS.far, '/far/Recipient'), url),
-  MAILBOX_OPERATORS_ALLOWED: def('Mailbox operators (brevlådeoperatörer) we deliver to, by name as FaR returns them; empty = all.', '', list),
+  MAILBOX_OPERATORS_ALLOWED: def('Mailbox operators (brevlådeoperatörer) we deliver to, by ServiceSupplier/Id as FaR returns it (digital-post.md §5.4 rule 7); empty = all.', '', list),
+  FAR_CACHE_TTL_MS: def('How long a FaR answer may be reused for the same sender and recipient (max 3,600,000).', '300000', int(0, 3_600_000)),
+  SIGNER_POOL_SIZE: def('Worker threads for RSA signing of digital post (0 = one per core).', '0', int(0, 64)),
   PRINT_PROVIDER_URL: def('Print-and-post provider API (paper fallback).', sim(SIMULATOR_PORTS.print, '/print/v1'), url),
   SMP_URL: def('SMP/CertPub service for recipients\' certificates (SDK).', sim(SIMULATOR_PORTS.smp, '/smp'), url),
   ADDRESS_BOOK_URL: def('National SDK address book read API.', sim(SIMULATOR_PORTS.addressBook, '/addressbook/v1'), url),
@@ -127,8 +131,8 @@ export const KEYS = {
   OIDC_CLIENT_SECRET: def('Client secret at the OpenID Provider.', 'dev-web-secret', str, true),
   OIDC_REQUESTED_ACR: def('acr requested at login (oidc-loa3.md).', 'http://id.elegnamnden.se/loa/1.0/loa3', str),
   OIDC_ACR_REQUEST_MODE: def('How the acr is requested: claims (essential acr claim) or acr_values (fallback for providers without claims support).', 'claims', oneOf('claims', 'acr_values')),
-  OIDC_ACCEPTED_ACR: def('acr values accepted after login, comma separated.',
-    'http://id.elegnamnden.se/loa/1.0/loa3,http://id.elegnamnden.se/loa/1.0/loa4,http://id.elegnamnden.se/loa/1.0/eidas-sub,http://id.elegnamnden.se/loa/1.0/eidas-high,http://id.elegnamnden.se/loa/1.0/eidas-nf-sub,http://id.elegnamnden.se/loa/1.0/eidas-nf-high', list),
+  OIDC_ACCEPTED_ACR: def('acr values accepted after login, comma separated (oidc-loa3.md: Swedish LoA3/LoA4 and the notified eIDAS substantial/high; others only by explicit configuration).',
+    'http://id.elegnamnden.se/loa/1.0/loa3,http://id.elegnamnden.se/loa/1.0/loa4,http://id.elegnamnden.se/loa/1.0/eidas-nf-sub,http://id.elegnamnden.se/loa/1.0/eidas-nf-high', list),
   OIDC_ROLES_CLAIM: def('Claim carrying roles (admin, auditor, caseworker); empty = roles only from Sändebud\'s user table.', '', str),
   API_AUDIENCE: def('Required `aud` of bearer access tokens from case systems.', 'urn:sandebud:api', str),
   BOOTSTRAP_ADMINS: def('Personal identity numbers that are administrators from first start (comma separated).', '199001012385', list, true),
@@ -188,7 +192,7 @@ export function developmentDefaultsInUse(cfg: Config): { key: string; why: strin
   const found: { key: string; why: string }[] = [];
   if (cfg.DATABASE_URL === undefined) found.push({ key: 'DATABASE_URL', why: 'unset: the embedded PostgreSQL is for development only' });
   if (cfg.SIMULATORS) found.push({ key: 'SIMULATORS', why: 'the local simulators must not run in production' });
-  const certKeys = ['ORG_SIGN_CERT_FILE', 'ORG_SIGN_KEY_FILE', 'ORG_ENC_CERT_FILE', 'ORG_ENC_KEY_FILE', 'TLS_CLIENT_CERT_FILE', 'TLS_CLIENT_KEY_FILE', 'TRUST_CA_FILE'] as const;
+  const certKeys = ['ORG_SIGN_CERT_FILE', 'ORG_SIGN_KEY_FILE', 'ORG_SEAL_CERT_FILE', 'ORG_SEAL_KEY_FILE', 'ORG_ENC_CERT_FILE', 'ORG_ENC_KEY_FILE', 'TLS_CLIENT_CERT_FILE', 'TLS_CLIENT_KEY_FILE', 'TRUST_CA_FILE'] as const;
   const devDir = path.resolve(cfg.root, DEV);
   for (const k of certKeys) {
     const p = path.resolve(cfg.root, cfg[k]);

@@ -1,6 +1,7 @@
 // Persistence the use cases need (style.md: ports are owned by the core; src/store implements them on PostgreSQL).
 import type { DeliveryStatus } from '../domain/delivery-status.js';
 import type { AuditEvent } from './audit.port.js';
+import type { LetterTx } from './letter-store.port.js';
 
 export interface DeliveryRow {
   id: string;
@@ -44,6 +45,8 @@ export interface UnitOfWork {
   /** Mark an outbox row done together with this transaction's other changes. */
   completeOutbox(outboxId: string): Promise<void>;
   audit(event: AuditEvent): Promise<void>;
+  /** Letters (digital post) in this transaction. */
+  letters: LetterTx;
 }
 
 export interface DeliveryStore {

@@ -20,6 +20,8 @@ export interface QueuePort {
   readonly backend: 'redis' | 'postgres';
   /** Enqueue; idempotent per outbox id (a live job for the same id is not duplicated). */
   enqueue(job: DispatchJob, opts?: { delayMs?: number }): Promise<void>;
+  /** Enqueue many at once (a mass mailing); same guarantees as enqueue. */
+  enqueueMany(jobs: DispatchJob[]): Promise<void>;
   /** True when a waiting, delayed or active job exists for this outbox id. */
   hasLiveJob(outboxId: string): Promise<boolean>;
   /** Remove a finished (completed/failed) job so the id can be enqueued again. */

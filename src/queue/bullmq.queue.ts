@@ -81,6 +81,14 @@ export async function createBullmqQueue(opts: BullmqQueueOptions): Promise<Queue
         removeOnFail: true,
       });
     },
+    async enqueueMany(jobs) {
+      for (let i = 0; i < jobs.length; i += 500) {
+        await queue.addBulk(jobs.slice(i, i + 500).map((job) => ({
+          name: 'dispatch', data: job,
+          opts: { jobId: jobId(job.outboxId), attempts: opts.attempts, backoff: { type: 'custom' }, removeOnComplete: true, removeOnFail: true },
+        })));
+      }
+    },
     async hasLiveJob(outboxId) {
       const job = await queue.getJob(jobId(outboxId));
       if (!job) return false;

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { withTransaction } from './database.js';
 import { insertOutbox, markOutboxDone } from './outbox.repository.js';
 import { recordAudit } from './audit-sql.js';
+import { letterTx } from './letter.repository.js';
 
 interface Raw {
   id: string; kind: string; status: string; channel: string | null; reason: string | null; owner: string; idempotency_key: string | null;
@@ -111,6 +112,7 @@ export function createDeliveryStore(pool: pg.Pool): DeliveryStore {
       insertOutbox: (kind, refId, corr) => insertOutbox(tx, kind, refId, corr),
       completeOutbox: (id) => markOutboxDone(tx, id),
       audit: (e) => recordAudit(tx, e),
+      letters: letterTx(tx),
     })),
     getDelivery: (id) => getDelivery(pool, id),
     listEvents: (id) => listEvents(pool, id),

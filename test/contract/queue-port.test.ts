@@ -43,6 +43,15 @@ describe.each(backends)('QueuePort on %s', (backend) => {
     expect(got.find((j) => j.outboxId === '2')?.correlationId).toBe('corr-12345678');
   });
 
+  it('enqueues many at once, each delivered once', async () => {
+    const seen = new Set<string>();
+    let calls = 0;
+    await queue.enqueueMany(Array.from({ length: 1200 }, (_, i) => ({ outboxId: `m${i}` })));
+    await queue.startWorker(async (job) => { calls++; seen.add(job.outboxId); }, { concurrency: 8 });
+    await waitFor(() => seen.size === 1200, '1200 jobs', 30000);
+    expect(calls).toBe(1200);
+  });
+
   it('retries a failing job with backoff and passes the attempt number', async () => {
     const attempts: number[] = [];
     await queue.startWorker(async (_job, info) => {

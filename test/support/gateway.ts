@@ -17,3 +17,19 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   }, { logger });
   return { gw, db, lines, stop: async () => { await gw.stop(); await db.drop(); } };
 }
+
+/** A real client-credentials access token from the gateway's development identity provider. */
+export async function systemToken(gw: Gateway, clientId = 'case-system', secret = 'dev-case-secret', scopes?: string[]): Promise<string> {
+  const issuer = gw.simulators.identityProvider;
+  if (issuer === undefined) throw new Error('the gateway runs no identity provider simulator');
+  const meta = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+  const body = new URLSearchParams({ grant_type: 'client_credentials', resource: gw.config.API_AUDIENCE, ...(scopes ? { scope: scopes.join(' ') } : {}) });
+  const res = await fetch(meta.token_endpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
+  const json = (await res.json()) as { access_token?: string; error?: string };
+  if (!json.access_token) throw new Error(`token request failed: ${json.error ?? res.status}`);
+  return json.access_token;
+}
