@@ -22,7 +22,8 @@ import type { JobHandler } from './ports/job-handler.port.js';
 import { ensureDevPki, type DevPki } from '../scripts/dev-pki.js';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { createAuth } from './auth/index.js';
+import { createAuth, provisionUser } from './auth/index.js';
+import type { Role } from './domain/principal.js';
 import { createAdminRouter } from './api/admin/index.js';
 import { createAuditTrail } from './store/audit.repository.js';
 import { SCOPE_ADMIN } from './auth/scopes.js';
@@ -52,6 +53,20 @@ export interface Gateway {
   /** The running simulators themselves (development and tests: they record the calls they received). */
   world?: World['handles'];
   stop(): Promise<void>;
+}
+
+/**
+ * Development only: give the dev identity provider's people their accounts and roles (logging in never creates
+ * an account, oidc-loa3.md §7.4), so `npm start` can be tried with every test user at once.
+ */
+async function seedDevelopmentUsers(pool: Database['pool'], audit: ReturnType<typeof createAuditTrail>, users: { personalIdentityNumber?: string; roles?: string[]; givenName?: string; familyName?: string }[]): Promise<void> {
+  for (const u of users) {
+    if (u.personalIdentityNumber === undefined || u.roles === undefined || u.roles.length === 0) continue;
+    await provisionUser(pool, audit, {
+      identityType: 'personalIdentityNumber', identityValue: u.personalIdentityNumber, displayName: `${u.givenName ?? ''} ${u.familyName ?? ''}`.trim(),
+      roles: u.roles.filter((r): r is Role => r === 'admin' || r === 'auditor' || r === 'caseworker'), actor: 'system:dev-seed',
+    });
+  }
 }
 
 /** Systems need the admin scope, people the admin role. */
@@ -196,6 +211,7 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     const auth = await createAuth({ config: effective, pool: db.pool, audit, logger });
     stops.push(() => auth.close());
     const adminGuard = [auth.requirePrincipal, adminOnly(auth), auth.csrf];
+    if (world) await seedDevelopmentUsers(db.pool, audit, world.handles.idp.users);
 
     // Digital post (issue 5): FaR, mailbox operators and the print provider over mutual TLS.
     const pem = (f: string) => readFileSync(resolvePath(config, f), 'utf8');

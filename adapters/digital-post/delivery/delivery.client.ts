@@ -1,6 +1,7 @@
 // Transport to a mailbox operator's Service endpoint (../shared/specs/digital-post.md §4, §6.7): SOAP 1.1
 // deliverSecure over mutual TLS to the ServiceAdress FaR gave, prepared bytes sent unchanged, timeouts,
 // fault framing. Mapping of the answer is in delivery.mapper.ts.
+import { currentCorrelationId } from '../../../src/lib/correlation.js';
 import type { Agent } from 'undici';
 import type { Element } from '@xmldom/xmldom';
 import { DigitalPostError } from '../../../src/domain/digital-post.js';
@@ -21,7 +22,8 @@ export async function postDeliverSecure(agent: Agent, serviceAddress: string, so
   try {
     answer = await postSoap(agent, serviceAddress, soapRequest, {
       signal: opts.signal,
-      headers: opts.correlationId ? { 'x-request-id': opts.correlationId } : undefined,
+      // The request's correlation id travels upstream (issue 3 §5): explicit, or the one of the job being run.
+      headers: correlationHeader(opts.correlationId),
     });
   } catch (e) {
     if (e instanceof TransportError) throw operatorTransportError(e);
@@ -41,4 +43,9 @@ export async function postDeliverSecure(agent: Agent, serviceAddress: string, so
   if (msg.kind === 'fault') throw operatorFaultError(msg.faultcode, readApplicationFault(msg.detail), answer.status);
   if (answer.status !== 200) throw operatorHttpError(answer.status);
   return { payload: msg.payload, raw: answer.body.toString('utf8'), httpStatus: answer.status };
+}
+
+function correlationHeader(explicit: string | undefined): Record<string, string> | undefined {
+  const id = explicit ?? currentCorrelationId();
+  return id === undefined ? undefined : { 'x-request-id': id };
 }

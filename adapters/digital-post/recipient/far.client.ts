@@ -1,5 +1,6 @@
 // Transport to FaR's Recipient service (../shared/specs/digital-post.md §4): SOAP 1.1 over mutual TLS, connect
 // and read timeouts, fault framing. Returns the SOAP Body payload element; mapping is in far.mapper.ts.
+import { currentCorrelationId } from '../../../src/lib/correlation.js';
 import type { Agent } from 'undici';
 import type { Element } from '@xmldom/xmldom';
 import { TransportError } from '../../shared/mtls-http.js';
@@ -20,7 +21,8 @@ export async function callFar(agent: Agent, url: string, envelope: string, opts:
   try {
     answer = await postSoap(agent, url, envelope, {
       signal: opts.signal,
-      headers: opts.correlationId ? { 'x-request-id': opts.correlationId } : undefined,
+      // The request's correlation id travels upstream (issue 3 §5): explicit, or the one of the job being run.
+      headers: correlationHeader(opts.correlationId),
     });
   } catch (e) {
     if (e instanceof TransportError) throw farTransportError(e);
@@ -37,4 +39,9 @@ export async function callFar(agent: Agent, url: string, envelope: string, opts:
   if (msg.kind === 'fault') throw farFaultError(readApplicationFault(msg.detail), answer.status);
   if (answer.status !== 200) throw farHttpError(answer.status);
   return { payload: msg.payload, httpStatus: answer.status };
+}
+
+function correlationHeader(explicit: string | undefined): Record<string, string> | undefined {
+  const id = explicit ?? currentCorrelationId();
+  return id === undefined ? undefined : { 'x-request-id': id };
 }
