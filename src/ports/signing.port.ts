@@ -146,7 +146,7 @@ export interface CompleteSigningInput {
   pending: PendingSignRequest;
   /** The logged-in user at the time of the response (§4: re-check the user). */
   personalIdentityNumber: PersonalIdentityNumber;
-  /** Original content of cms tasks, to validate the detached result; optional. */
+  /** Original content of every cms task, by taskId: needed to validate the detached .p7s (§5.3 step 13). */
   contents?: Record<string, Uint8Array>;
   now?: Date;
 }

@@ -1,0 +1,46 @@
+// Building per-signature reports the same way for every format: ../shared/specs/signing.md §9.3.
+import type { AuthContextInfo, ChainEntry, Coverage, RevocationInfo, SignatureFormat, SignatureLevel, SignatureReport, SignedAtInfo, SignerInfo, ValidationReason } from '../../../src/domain/signing.js';
+import { verdictFor } from '../../../src/domain/signing.js';
+
+export interface ReportParts {
+  id: string;
+  format: SignatureFormat;
+  level: SignatureLevel;
+  signer: SignerInfo | null;
+  authContext?: AuthContextInfo;
+  signedAt: SignedAtInfo;
+  chain: ChainEntry[];
+  revocation: RevocationInfo;
+  algorithms: { signature?: string; digest?: string };
+  covers: Coverage;
+}
+
+export const NO_TIME: SignedAtInfo = { claimed: null, proven: null, source: null, timestamped: false };
+export const UNKNOWN_REVOCATION: RevocationInfo = { status: 'unknown', source: null };
+export const NOTHING_COVERED: Coverage = { wholeDocument: false, parts: [] };
+
+export function buildReport(parts: ReportParts, reason: ValidationReason, detail?: string): SignatureReport {
+  return {
+    id: parts.id,
+    ...verdictFor(reason),
+    ...(detail ? { detail } : {}),
+    format: parts.format,
+    level: parts.level,
+    signer: parts.signer,
+    ...(parts.authContext ? { authContext: parts.authContext } : {}),
+    signedAt: parts.signedAt,
+    chain: parts.chain,
+    revocation: parts.revocation,
+    algorithms: parts.algorithms,
+    covers: parts.covers,
+  };
+}
+
+/** A report for a signature (or document) that could not even be read. */
+export function formatFailure(id: string, format: SignatureFormat, detail: string): SignatureReport {
+  return buildReport(
+    { id, format, level: 'none', signer: null, signedAt: NO_TIME, chain: [], revocation: UNKNOWN_REVOCATION, algorithms: {}, covers: NOTHING_COVERED },
+    'FORMAT_FAILURE',
+    detail,
+  );
+}
