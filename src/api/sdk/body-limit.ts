@@ -1,0 +1,107 @@
+// sdk.md §11 (≤ 30 MB per message; larger ⇒ 400 "must not be larger than 30 MB", detail code too-long), §15
+// ("the API request body for a 30 MB message is about 30 MB of JSON") and dependencies.md XML rule 3 (limits
+// before parsing): the body of POST /v1/sdk/messages is read here, in front of the Express app.
+//
+// Why in front of the app: the app's global JSON parser (JSON_BODY_LIMIT, 5 MB by default) runs before any
+// router, so a route cannot raise its own limit, and a 413 from it would not be the SDK's too-long answer. This
+// wrapper handles exactly that one route: a declared Content-Length over the limit is refused before a byte is
+// read; a chunked body is counted while it streams and refused the moment it passes the limit, so at most
+// limit + one chunk is ever held. A body within the limit is parsed and handed to the app as `req.body` with the
+// stream fully consumed, which the app's body parsers treat as already parsed. Every other request goes straight
+// to the app.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { acceptOrCreateCorrelationId } from '../../lib/correlation.js';
+import { AppError } from '../../domain/errors.js';
+import { tooLongRequest } from '../../use-cases/sdk/sdk-deps.js';
+import { sdkProblemBody } from './sdk.problem.js';
+
+export const SDK_MESSAGES_PATH = '/v1/sdk/messages';
+
+export interface SdkBodyLimitOptions {
+  /** Largest accepted request body in bytes. */
+  limitBytes: number;
+}
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+function isJson(req: IncomingMessage): boolean {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return ct === 'application/json' || /^application\/[a-z0-9.+-]*\+json$/.test(ct);
+}
+
+/** How long the rest of a refused body is read and thrown away (so the client reads our answer) before the socket is cut. */
+export const LINGER_MS = 5000;
+
+/**
+ * Answer at once, then keep reading and discarding what the client still sends — never buffering it — for at most
+ * LINGER_MS. Closing the socket right away would make most clients fail with EPIPE/ECONNRESET while still
+ * uploading, before they read the answer ("lingering close", as web servers do); the timer bounds the cost.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, err: AppError): void {
+  const correlationId = acceptOrCreateCorrelationId(typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : undefined);
+  const body = JSON.stringify(sdkProblemBody(err, correlationId));
+  res.writeHead(err.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'x-request-id': correlationId });
+  res.end(body);
+  if (req.complete) return;
+  // No `Connection: close`: Node would end the socket as soon as the answer is flushed, i.e. while the client
+  // is still uploading (measured: the client then fails with EPIPE and never sees the answer).
+  const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
+  timer.unref();
+  req.on('end', () => clearTimeout(timer));
+  req.on('close', () => clearTimeout(timer));
+  req.on('data', () => undefined);
+  req.resume();
+}
+
+/** Wrap the app's request listener with the streaming body limit for POST /v1/sdk/messages. */
+export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): Listener {
+  return (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST' || path !== SDK_MESSAGES_PATH || !isJson(req)) {
+      app(req, res);
+      return;
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') {
+      refuse(req, res, new AppError('UNSUPPORTED_CONTENT_ENCODING', 'Send the message without Content-Encoding.', { status: 415 }));
+      return;
+    }
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > opts.limitBytes) {
+      refuse(req, res, tooLongRequest('/body'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let done = false;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > opts.limitBytes) {
+        done = true;
+        chunks.length = 0;
+        req.off('data', onData);
+        refuse(req, res, tooLongRequest('/body'));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('error', () => {
+      done = true;
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(Buffer.concat(chunks, total).toString('utf8'));
+      } catch {
+        refuse(req, res, new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400, errors: [{ field: '/body', message: 'not valid JSON' }] }));
+        return;
+      }
+      chunks.length = 0;
+      (req as IncomingMessage & { body?: unknown }).body = parsed;
+      app(req, res);
+    });
+  };
+}

@@ -1,0 +1,293 @@
+// sdk.md §10, §13, §16.22 and migration 0004: the PostgreSQL SdkStore (src/ports/sdk-store.port.ts). SDK rows,
+// their events, inbound envelopes and — through the foundation's repositories, in the same transaction —
+// deliveries, receipts, outbox rows and audit events. Rows read back are parsed, never cast (style.md §3).
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { z } from 'zod';
+import { AppError } from '../domain/errors.js';
+import type { SdkMessage } from '../domain/sdk/message.js';
+import { canTransition, isMessageStatus, type MessageStatus } from '../domain/sdk/status.js';
+import type { Queryable } from '../ports/queryable.port.js';
+import type { AccessPointRouting } from '../ports/sdk.port.js';
+import type {
+  InboundEnvelopeRecord, InboundEnvelopeUpdate, NewSdkEventLine, NewSdkMessage, SdkListQuery, SdkMessageEvent, SdkMessageRecord,
+  SdkMessageSummary, SdkStore, SdkUnitOfWork,
+} from '../ports/sdk-store.port.js';
+import { recordAudit } from './audit-sql.js';
+import { withTransaction } from './database.js';
+import { addReceipt, getDelivery, insertDelivery, transition } from './delivery.repository.js';
+import { insertOutbox, markOutboxDone } from './outbox.repository.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const MessageRow = z.object({
+  id: z.string(),
+  direction: z.enum(['out', 'in']),
+  delivery_id: z.string().nullable(),
+  message_id: z.string(),
+  conversation_id: z.string(),
+  ref_to_message_id: z.string().nullable(),
+  sender: z.string(),
+  recipient: z.string(),
+  sender_address: z.string().nullable(),
+  recipient_address: z.string(),
+  own_address: z.string(),
+  confidentiality: z.boolean(),
+  creation_date_time: z.string(),
+  status: z.string().refine(isMessageStatus, 'unknown SDK status'),
+  transport_message_id: z.string().nullable(),
+  stored_at: z.date(),
+  updated_at: z.date(),
+  deleted_at: z.date().nullable(),
+});
+
+const COLS = `id, direction, delivery_id, message_id, conversation_id, ref_to_message_id, sender, recipient, sender_address,
+  recipient_address, own_address, confidentiality, creation_date_time, status, transport_message_id, stored_at, updated_at, deleted_at`;
+
+function toRecord(raw: unknown): SdkMessageRecord {
+  const r = MessageRow.parse(raw);
+  return {
+    id: r.id, direction: r.direction, deliveryId: r.delivery_id, messageId: r.message_id, conversationId: r.conversation_id,
+    refToMessageId: r.ref_to_message_id, sender: r.sender, recipient: r.recipient, senderAddress: r.sender_address,
+    recipientAddress: r.recipient_address, ownAddress: r.own_address, confidentiality: r.confidentiality,
+    creationDateTime: r.creation_date_time, status: r.status as MessageStatus, transportMessageId: r.transport_message_id,
+    storedAt: r.stored_at, updatedAt: r.updated_at, deletedAt: r.deleted_at,
+  };
+}
+
+const Routing = z.object({
+  originalSender: z.string(), finalRecipient: z.string(), documentId: z.string(), processId: z.string(), xheId: z.string(), conversationId: z.string().optional(),
+});
+const toRouting = (v: unknown): AccessPointRouting => Routing.parse(v) as AccessPointRouting;
+
+// The stored message is our own serialization of the domain type; only its shape is checked here.
+const StoredMessage = z.object({ messageId: z.string(), conversationId: z.string(), confidentiality: z.boolean(), recipient: z.object({}).passthrough(), sender: z.object({}).passthrough() }).passthrough();
+const toMessage = (v: unknown): SdkMessage => StoredMessage.parse(v) as unknown as SdkMessage;
+
+const EnvelopeRow = z.object({
+  id: z.string(),
+  transport_message_id: z.string(),
+  envelope: z.instanceof(Buffer),
+  routing: z.unknown(),
+  received_at: z.date(),
+  state: z.enum(['received', 'judged', 'receipt-submitted', 'receipt-acknowledged', 'receipt-failed', 'no-receipt', 'receipt-applied', 'receipt-ignored', 'receipt-refused']),
+  kind: z.enum(['message', 'receipt']).nullable(),
+  xhe_id: z.string().nullable(),
+  sender: z.string().nullable(),
+  verdict: z.record(z.string(), z.unknown()).nullable(),
+  receipt_envelope: z.instanceof(Buffer).nullable(),
+  receipt_xhe_id: z.string().nullable(),
+  receipt_routing: z.unknown().nullable(),
+});
+const ENV_COLS = 'id, transport_message_id, envelope, routing, received_at, state, kind, xhe_id, sender, verdict, receipt_envelope, receipt_xhe_id, receipt_routing';
+
+function toEnvelope(raw: unknown): InboundEnvelopeRecord {
+  const r = EnvelopeRow.parse(raw);
+  return {
+    id: r.id, transportMessageId: r.transport_message_id, envelope: r.envelope, routing: toRouting(r.routing), receivedAt: r.received_at,
+    state: r.state, kind: r.kind, xheId: r.xhe_id, sender: r.sender, verdict: r.verdict, receiptEnvelope: r.receipt_envelope,
+    receiptXheId: r.receipt_xhe_id, receiptRouting: r.receipt_routing === null ? null : toRouting(r.receipt_routing),
+  };
+}
+
+async function getMessage(db: Queryable, id: string, forUpdate = false): Promise<SdkMessageRecord | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const { rows } = await db.query(`SELECT ${COLS} FROM sdk_messages WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] === undefined ? undefined : toRecord(rows[0]);
+}
+
+async function addEvent(db: Queryable, id: string, statusChange: boolean, e: NewSdkEventLine): Promise<void> {
+  await db.query('INSERT INTO sdk_message_events (sdk_message_id, status_change, type_code, title, detail, location) VALUES ($1, $2, $3, $4, $5, $6)',
+    [id, statusChange, e.typeCode, e.title, e.detail ?? null, e.location ?? null]);
+}
+
+async function insertMessage(db: Queryable, m: NewSdkMessage): Promise<{ record: SdkMessageRecord; created: boolean }> {
+  const msg = m.message;
+  const senderAddress = msg.sender.attention?.subOrganization.organizationId.extension ?? null;
+  const recipientAddress = msg.recipient.attention.subOrganization.organizationId.extension;
+  const ownAddress = m.direction === 'out' ? senderAddress : recipientAddress;
+  if (ownAddress === null) throw new AppError('SDK_NO_SENDER_ADDRESS', 'An outbound message needs a sender function address.', { status: 400 });
+  const creationTime = new Date(msg.creationDateTime);
+  if (Number.isNaN(creationTime.getTime())) throw new AppError('SDK_BAD_TIMESTAMP', 'creationDateTime is not a date-time.', { status: 400 });
+  // The resource id is the messageId unless another row holds it (our organisation sending to itself).
+  const taken = await db.query('SELECT 1 FROM sdk_messages WHERE id = $1', [m.preferredId]);
+  const id = taken.rows.length === 0 ? m.preferredId : randomUUID();
+  const conflict = m.direction === 'in' ? 'ON CONFLICT ((lower(sender)), message_id) WHERE direction = \'in\' DO NOTHING' : '';
+  const { rows } = await db.query(
+    `INSERT INTO sdk_messages (id, direction, delivery_id, inbound_envelope_id, message_id, conversation_id, ref_to_message_id, sender, recipient,
+       sender_address, recipient_address, own_address, confidentiality, creation_date_time, creation_time, status, message, payload, envelope)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ${conflict}
+     RETURNING ${COLS}`,
+    [id, m.direction, m.deliveryId ?? null, m.inboundEnvelopeId ?? null, msg.messageId, msg.conversationId, msg.refToMessageId ?? null, msg.sender.id,
+      msg.recipient.id, senderAddress, recipientAddress, ownAddress, msg.confidentiality, msg.creationDateTime, creationTime, m.status,
+      JSON.stringify(msg), m.payload, m.envelope ?? null]);
+  if (rows[0] !== undefined) {
+    await addEvent(db, id, true, { typeCode: m.status, title: m.title });
+    return { record: toRecord(rows[0]), created: true };
+  }
+  const existing = await db.query(`SELECT ${COLS} FROM sdk_messages WHERE direction = 'in' AND lower(sender) = lower($1) AND message_id = $2`, [msg.sender.id, msg.messageId]);
+  if (existing.rows[0] === undefined) throw new AppError('SDK_INSERT_RACE', 'the inbound message vanished', { retryable: true });
+  return { record: toRecord(existing.rows[0]), created: false };
+}
+
+async function setStatus(db: Queryable, id: string, to: MessageStatus, title: string, lines: NewSdkEventLine[] = [], detail?: string): Promise<SdkMessageRecord> {
+  const current = await getMessage(db, id, true);
+  if (current === undefined) throw new AppError('NOT_FOUND', 'SDK message not found', { status: 404 });
+  if (!canTransition(current.status, to)) throw new AppError('SDK_ILLEGAL_TRANSITION', `an SDK message cannot go from ${current.status} to ${to}`);
+  const { rows } = await db.query(`UPDATE sdk_messages SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLS}`, [id, to]);
+  // Detail lines first, then the status event: listed newest first, the change comes first and the lines that
+  // explain it follow it, so eventIssues[0] is always the current status.
+  for (const l of lines) await addEvent(db, id, false, l);
+  await addEvent(db, id, true, { typeCode: to, title, ...(detail !== undefined ? { detail } : {}) });
+  return toRecord(rows[0]);
+}
+
+function unitOfWork(tx: pg.PoolClient): SdkUnitOfWork {
+  return {
+    insertDelivery: (d) => insertDelivery(tx, d),
+    getDelivery: (id, o) => getDelivery(tx, id, o),
+    transitionDelivery: (id, to, o) => transition(tx, id, to, o),
+    addReceipt: (id, r) => addReceipt(tx, id, r),
+    insertOutbox: (kind, refId, corr) => insertOutbox(tx, kind, refId, corr),
+    completeOutbox: (id) => markOutboxDone(tx, id),
+    audit: (e) => recordAudit(tx, e),
+
+    insertMessage: (m) => insertMessage(tx, m),
+    getMessage: (id, o) => getMessage(tx, id, o?.forUpdate ?? false),
+    async getMessageByDelivery(deliveryId) {
+      const { rows } = await tx.query(`SELECT ${COLS} FROM sdk_messages WHERE delivery_id = $1`, [deliveryId]);
+      return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    },
+    async findOutboundForUpdate(messageId) {
+      if (!UUID.test(messageId)) return undefined;
+      const { rows } = await tx.query(`SELECT ${COLS} FROM sdk_messages WHERE direction = 'out' AND message_id = $1 FOR UPDATE`, [messageId]);
+      return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    },
+    async getContent(id) {
+      const { rows } = await tx.query<{ message: unknown; payload: Buffer | null; envelope: Buffer | null; routing: unknown; deleted_at: Date | null }>(
+        'SELECT message, payload, envelope, routing, deleted_at FROM sdk_messages WHERE id = $1', [id]);
+      const r = rows[0];
+      if (r === undefined || r.deleted_at !== null) return undefined;
+      return { message: toMessage(r.message), payload: r.payload, envelope: r.envelope, routing: r.routing === null ? null : toRouting(r.routing) };
+    },
+    setStatus: (id, to, title, lines, detail) => setStatus(tx, id, to, title, lines, detail),
+    async setEnvelope(id, envelope, routing) {
+      await tx.query('UPDATE sdk_messages SET envelope = $2, routing = $3, updated_at = now() WHERE id = $1', [id, envelope, JSON.stringify(routing)]);
+    },
+    async setTransportMessageId(id, transportMessageId) {
+      await tx.query('UPDATE sdk_messages SET transport_message_id = $2, updated_at = now() WHERE id = $1', [id, transportMessageId]);
+    },
+    async markDeleted(id) {
+      await tx.query("UPDATE sdk_messages SET deleted_at = now(), message = '{}'::jsonb, payload = NULL, updated_at = now() WHERE id = $1", [id]);
+    },
+
+    async insertInboundEnvelope(e) {
+      const { rows } = await tx.query<{ id: string }>(
+        `INSERT INTO sdk_inbound_envelopes (id, transport_message_id, envelope, routing, received_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (transport_message_id) DO NOTHING RETURNING id`,
+        [e.id, e.transportMessageId, e.envelope, JSON.stringify(e.routing), e.receivedAt]);
+      if (rows[0] !== undefined) return { id: rows[0].id, created: true };
+      const existing = await tx.query<{ id: string }>('SELECT id FROM sdk_inbound_envelopes WHERE transport_message_id = $1', [e.transportMessageId]);
+      return { id: existing.rows[0]?.id ?? e.id, created: false };
+    },
+    async getInboundEnvelope(id, o) {
+      if (!UUID.test(id)) return undefined;
+      const { rows } = await tx.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE id = $1${o?.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+      return rows[0] === undefined ? undefined : toEnvelope(rows[0]);
+    },
+    async updateInboundEnvelope(id, u: InboundEnvelopeUpdate) {
+      await tx.query(
+        `UPDATE sdk_inbound_envelopes SET
+           state = COALESCE($2, state), kind = COALESCE($3, kind), xhe_id = COALESCE($4, xhe_id), sender = COALESCE($5, sender),
+           verdict = COALESCE($6::jsonb, verdict), no_receipt_reason = COALESCE($7, no_receipt_reason),
+           receipt_envelope = COALESCE($8, receipt_envelope), receipt_xhe_id = COALESCE($9, receipt_xhe_id),
+           receipt_routing = COALESCE($10::jsonb, receipt_routing), receipt_transport_message_id = COALESCE($11, receipt_transport_message_id),
+           processed_at = CASE WHEN $12 THEN now() ELSE processed_at END
+         WHERE id = $1`,
+        [id, u.state ?? null, u.kind ?? null, u.xheId ?? null, u.sender ?? null, u.verdict === undefined ? null : JSON.stringify(u.verdict),
+          u.noReceiptReason ?? null, u.receipt?.envelope ?? null, u.receipt?.xheId ?? null, u.receipt === undefined ? null : JSON.stringify(u.receipt.routing),
+          u.receiptTransportMessageId ?? null, u.processed === true]);
+    },
+    async findByReceiptXheIdForUpdate(receiptXheId) {
+      const { rows } = await tx.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE receipt_xhe_id = $1 FOR UPDATE`, [receiptXheId]);
+      return rows[0] === undefined ? undefined : toEnvelope(rows[0]);
+    },
+    async getMessageByInboundEnvelope(inboundEnvelopeId) {
+      const { rows } = await tx.query(`SELECT ${COLS} FROM sdk_messages WHERE inbound_envelope_id = $1`, [inboundEnvelopeId]);
+      return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    },
+  };
+}
+
+/** The PostgreSQL SdkStore. */
+export function createSdkStore(pool: pg.Pool): SdkStore {
+  return {
+    transaction: (fn) => withTransaction(pool, (tx) => fn(unitOfWork(tx))),
+    getMessage: (id) => getMessage(pool, id),
+    async getContent(id) {
+      if (!UUID.test(id)) return undefined;
+      const { rows } = await pool.query<{ message: unknown; payload: Buffer | null; deleted_at: Date | null }>('SELECT message, payload, deleted_at FROM sdk_messages WHERE id = $1', [id]);
+      const r = rows[0];
+      if (r === undefined || r.deleted_at !== null) return undefined;
+      return { message: toMessage(r.message), payload: r.payload };
+    },
+    async listMessages(q: SdkListQuery) {
+      if (q.visibleAddresses.length === 0) return { items: [], total: 0 };
+      const values: unknown[] = [q.visibleAddresses, q.hiddenInboundStatuses];
+      const where = ['own_address = ANY($1::text[])', 'deleted_at IS NULL', "NOT (direction = 'in' AND status = ANY($2::text[]))"];
+      const add = (sql: string, v: unknown): void => {
+        values.push(v);
+        where.push(sql.replace('?', `$${values.length}`));
+      };
+      if (q.status !== undefined) add('status = ?', q.status);
+      if (q.recipientAddress !== undefined) add('recipient_address = ?', q.recipientAddress);
+      if (q.senderAddress !== undefined) add('sender_address = ?', q.senderAddress);
+      if (q.createdFrom !== undefined) add('creation_time >= ?', q.createdFrom);
+      if (q.createdTo !== undefined) add('creation_time <= ?', q.createdTo);
+      const filter = where.join(' AND ');
+      const total = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sdk_messages WHERE ${filter}`, values);
+      // Listings never carry the documents (sdk.md §16.27), so they are not even read.
+      const { rows } = await pool.query<Record<string, unknown>>(
+        `SELECT ${COLS}, message - 'documents' AS header FROM sdk_messages WHERE ${filter}
+         ORDER BY creation_time DESC, id LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
+        [...values, q.limit, q.offset]);
+      const items: SdkMessageSummary[] = rows.map((r) => ({ ...toRecord(r), header: toMessage({ ...(r.header as object), documents: [] }) }));
+      return { items, total: total.rows[0]?.n ?? 0 };
+    },
+    async listEvents(id) {
+      const { rows } = await pool.query<{ status_change: boolean; type_code: string; title: string; detail: string | null; location: string | null; at: Date }>(
+        'SELECT status_change, type_code, title, detail, location, at FROM sdk_message_events WHERE sdk_message_id = $1 ORDER BY id DESC', [id]);
+      return rows.map((r): SdkMessageEvent => ({ statusChange: r.status_change, typeCode: r.type_code, title: r.title, detail: r.detail, location: r.location, at: r.at }));
+    },
+    async getInboundEnvelope(id) {
+      if (!UUID.test(id)) return undefined;
+      const { rows } = await pool.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE id = $1`, [id]);
+      return rows[0] === undefined ? undefined : toEnvelope(rows[0]);
+    },
+    async isOwnFunctionAddress(address) {
+      const { rows } = await pool.query('SELECT 1 FROM function_addresses WHERE address = $1', [address]);
+      return rows.length > 0;
+    },
+    async inboundExists(sender, messageId) {
+      if (!UUID.test(messageId)) return false;
+      const { rows } = await pool.query("SELECT 1 FROM sdk_messages WHERE direction = 'in' AND lower(sender) = lower($1) AND message_id = $2", [sender, messageId]);
+      return rows.length > 0;
+    },
+    async referencedState(messageId) {
+      if (!UUID.test(messageId)) return 'unknown';
+      const rejected = await pool.query("SELECT 1 FROM sdk_inbound_envelopes WHERE kind = 'message' AND lower(xhe_id) = lower($1) AND verdict->>'status' = 'REJECTED' LIMIT 1", [messageId]);
+      if (rejected.rows.length > 0) return 'rejected';
+      const known = await pool.query('SELECT 1 FROM sdk_messages WHERE message_id = $1 LIMIT 1', [messageId]);
+      return known.rows.length > 0 ? 'known' : 'unknown';
+    },
+    async overdueOutbound(before, limit) {
+      const { rows } = await pool.query<{ id: string }>(
+        `SELECT m.id FROM sdk_messages m
+          WHERE m.direction = 'out' AND m.status IN ('SUBMITTED', 'SCHEDULED_FOR_RESEND', 'ACKNOWLEDGE', 'WAITING_FOR_RECEIPT')
+            AND (SELECT min(e.at) FROM sdk_message_events e WHERE e.sdk_message_id = m.id AND e.type_code = 'SUBMITTED') < $1
+          ORDER BY m.stored_at LIMIT $2`,
+        [before, limit]);
+      return rows.map((r) => r.id);
+    },
+  };
+}
