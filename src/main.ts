@@ -37,6 +37,35 @@ import { parseOrganisationNumber } from './domain/digital-post.js';
 import { createLetterStore } from './store/letter.repository.js';
 import { digitalPostHandlers, type DigitalPostDeps } from './use-cases/digital-post/send-letter.use-case.js';
 import { createDigitalPostRouter } from './api/digital-post/digital-post.router.js';
+// --- SDK message service (issue 6): imports of the SDK wiring section at the end of this file.
+import { createLoopbackNetwork, createSdkMessageService, sdkValidateCommand, tooLongReason, validatePayload, type CliIo } from '../adapters/sdk/index.js';
+import { buildMessagePayload } from '../adapters/sdk/xhe/message.mapper.js';
+import { SDK_LIMITS, asParticipantId, type SdkMessage } from './domain/sdk/index.js';
+import { createSdkStore } from './store/sdk-message.repository.js';
+import { FunctionAddressRepository } from './store/function-address.repository.js';
+import { GrantRepository } from './store/grant.repository.js';
+import { withTransaction } from './store/database.js';
+import { createSdkModule, inboundLookups, type SdkModule } from './use-cases/sdk/sdk-messages.use-case.js';
+import { createSimulatedPeer, type SimulatedPeer } from './use-cases/sdk/simulated-peer.js';
+import { staticCertificateDirectory, type DirectoryEntry } from './use-cases/sdk/static-directory.js';
+import type { PayloadPreparer } from './use-cases/sdk/sdk-deps.js';
+import { createSdkRouter } from './api/sdk/sdk.router.js';
+import { createSdkProblemHandler } from './api/sdk/sdk.problem.js';
+import { withSdkBodyLimit } from './api/sdk/body-limit.js';
+// --- end SDK imports
+// --- Signing and validation (issue 8): imports of the signing wiring section at the end of this file.
+import 'reflect-metadata';
+import { createPrivateKey, webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import type { Router } from 'express';
+import { autoPostFormHtml, createCentralSigningService, createOrganisationSealer, createSignatureValidator, sealKeyFromPem, signatureValidateCommand } from '../adapters/signing/index.js';
+import { authenticateFromSignerParameter, startSigningServiceSimulator, type Authenticate, type SigningServiceSimulator } from '../adapters/signing/simulator/index.js';
+import { AppError } from './domain/errors.js';
+import type { CentralSigningService } from './ports/signing.port.js';
+import { createSigningStore } from './store/signing.repository.js';
+import { createSigningRouter } from './api/signing/signing.router.js';
+import type { GuardSource } from './api/guards.js';
+// --- end signing imports
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,6 +81,8 @@ export interface Gateway {
   simulators: Record<string, string>;
   /** The running simulators themselves (development and tests: they record the calls they received). */
   world?: World['handles'];
+  /** SDK (issue 6): our participant id and, with SIMULATORS, the simulated peer organisation. */
+  sdk: SdkInfo;
   stop(): Promise<void>;
 }
 
@@ -86,6 +117,8 @@ interface World {
     mailboxA: Awaited<ReturnType<typeof startMailboxOperatorSimulator>>;
     mailboxB: Awaited<ReturnType<typeof startMailboxOperatorSimulator>>;
     print: Awaited<ReturnType<typeof startPrintSimulator>>;
+    /** Signing service (issue 8). */
+    signing: SigningServiceSimulator;
   };
   overrides: { -readonly [K in keyof Config]?: Config[K] }; urls: Record<string, string>; stop(): Promise<void> }
 
@@ -104,6 +137,7 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
   const overrides: World['overrides'] = {};
   let idp: World['handles']['idp']; let mailboxA: World['handles']['mailboxA']; let mailboxB: World['handles']['mailboxB'];
   let far: World['handles']['far']; let print: World['handles']['print'];
+  let signing: World['handles']['signing'];
   try {
     idp = await startDevIdentityProvider({ port: port(9), publicUrl, apiAudience: config.API_AUDIENCE, signingKeyPem: read(pki.key('idp-sign')), logger });
     stops.push(() => idp.close());
@@ -124,13 +158,18 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
     urls.print = print.url;
     if (config.defaulted.has('FAR_URL')) overrides.FAR_URL = far.url;
     if (config.defaulted.has('PRINT_PROVIDER_URL')) overrides.PRINT_PROVIDER_URL = print.url;
+    // Signing service (issue 8): see the signing wiring section at the end of this file.
+    signing = await startDevSigningService(config, pki, port(8), idp.users);
+    stops.push(() => signing.close());
+    urls.signingService = signing.url;
+    if (config.defaulted.has('SIGNING_SERVICE_URL')) overrides.SIGNING_SERVICE_URL = signing.url;
     logger.warn({ event: 'SIMULATORS_STARTED', urls }, 'DEVELOPMENT ONLY: local simulators of the external parties are running');
   } catch (err) {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     throw err;
   }
   return {
-    handles: { idp, far, mailboxA, mailboxB, print }, overrides, urls,
+    handles: { idp, far, mailboxA, mailboxB, print, signing }, overrides, urls,
     stop: async () => { for (const s of stops.reverse()) await s().catch(() => undefined); },
   };
 }
@@ -240,14 +279,27 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     };
     Object.assign(handlers, digitalPostHandlers(dpDeps));
 
+    // SDK message service (issue 6): see the SDK wiring section at the end of this file.
+    const sdk = await startSdk(config, { pool: db.pool, queue, logger, seedDevelopment: world !== undefined && config.NODE_ENV === 'development', audit });
+    stops.push(() => sdk.stop());
+    Object.assign(handlers, sdk.module.handlers);
+
+    // Signing and validation (issue 8): see the signing wiring section at the end of this file.
+    const signingRouter = await startSigning(effective, { pool: db.pool, logger, auth, publicUrl: url, development: world !== undefined });
+
     const openApi = loadOpenApi(path.join(ROOT, 'contracts/api/openapi.yaml'));
     const routers = [
       { path: '/v1/digital-post', router: createDigitalPostRouter({ ...dpDeps, auth }) },
       { path: '/v1/diagnostics', router: createDiagnosticsRouter({ store, queue, guard: adminGuard }) },
       { path: '/v1/admin', router: createAdminRouter({ auth, pool: db.pool, audit }) },
+      { path: '/v1/sdk', router: createSdkRouter({ sdk: sdk.module.deps, auth }) },
+      { path: '/v1/sdk', router: createSdkProblemHandler(logger) }, // SDK problem format for every /v1/sdk error
+      { path: '/v1/signing', router: signingRouter },
     ];
     const app = createHttpApp({ logger, registry, openApi, checks, jsonLimitBytes: config.JSON_BODY_LIMIT, trustProxy: config.TRUST_PROXY, routers, auth });
-    server.on('request', app);
+    // POST /v1/sdk/messages reads its (up to 30 MiB) body itself, streaming, before the app's 5 MB JSON parser.
+    server.on('request', withSdkBodyLimit(app, { limitBytes: SDK_SETTINGS.httpBodyLimitBytes }));
+    sdk.module.start(config.WORKERS_ENABLED ? { sweepIntervalMs: SDK_SETTINGS.sweepIntervalMs } : {});
 
     let reconciler: Reconciler | undefined;
     if (config.WORKERS_ENABLED) {
@@ -259,7 +311,7 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     }
 
     logger.info({ event: 'GATEWAY_STARTED', port, database: db.embedded ? 'embedded' : 'postgres', queue: queue.backend }, `Sändebud listening on ${url}`);
-    return { config: effective, url, port, db, queue, routes: listRoutes(routers), simulators: world?.urls ?? {}, world: world?.handles, stop: stopAll };
+    return { config: effective, url, port, db, queue, routes: listRoutes(routers), simulators: world?.urls ?? {}, world: world?.handles, sdk: sdk.info, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -304,6 +356,240 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
+
+// ===== SDK message service wiring (issue 6; docs/sdk.md) ===================================================
+// Our organisation's keys from ORG_SIGN_* / ORG_ENC_* and TRUST_CA_FILE; the loopback access point (no AS4
+// adapter yet); a fixed CertPub directory (no SMP adapter yet); with SIMULATORS a simulated peer organisation
+// (dev PKI peer1-* keys) on the same loopback network that answers with receipts.
+
+/** Settings that have no config keys yet (docs/sdk.md "Configuration" lists the keys to add). */
+const SDK_SETTINGS = {
+  /** No receipt within this time after SUBMITTED ⇒ MESSAGE_EXCHANGE_ERROR (sdk.md §10: a configuration value). */
+  receiptTimeoutMs: 24 * 60 * 60 * 1000,
+  sweepIntervalMs: 60_000,
+  /** HTTP body limit of POST /v1/sdk/messages: 30 MiB (sdk.md §11); the built payload must still be ≤ 30 000 000 bytes. */
+  httpBodyLimitBytes: SDK_LIMITS.maxInboundPayloadBytes,
+  /** Attachment types we accept inbound (sdk.md §4: application/pdf is mandatory; the rest is our policy). */
+  supportedContentTypes: ['application/pdf', 'text/plain', 'image/jpeg', 'image/png', 'image/tiff', 'application/xml', 'text/xml', 'text/csv'],
+  /** The simulated peer: Region Dev of the dev PKI. */
+  peerOrganisationNumber: '2321000016',
+} as const;
+
+export interface SdkInfo {
+  /** Our participant id (ICD 0007 + ORG_NUMBER). */
+  participant: string;
+  /** Development: the simulated peer organisation and its function address. */
+  peer?: SimulatedPeer;
+}
+
+/** Serialize and validate an outbound payload exactly as it will be encrypted (XSD, schematron port, 30 000 000 bytes). */
+const prepareSdkPayload: PayloadPreparer = (m: SdkMessage) => {
+  const payload = Buffer.from(buildMessagePayload(m), 'utf8');
+  if (payload.length > SDK_LIMITS.maxOutboundPayloadBytes) return { payload, problems: [tooLongReason(SDK_LIMITS.maxOutboundPayloadBytes)] };
+  return { payload, problems: validatePayload(payload, { maxBytes: SDK_LIMITS.maxOutboundPayloadBytes }).reasons };
+};
+
+async function startSdk(config: Config, deps: { pool: Database['pool']; queue: QueuePort; logger: Logger; seedDevelopment: boolean; audit: ReturnType<typeof createAuditTrail> }): Promise<{ module: SdkModule; info: SdkInfo; stop(): Promise<void> }> {
+  const read = (f: string) => readFileSync(resolvePath(config, f), 'utf8');
+  const key = (keyFile: string, certFile: string) => ({ privateKeyPem: readFileSync(keyFile, 'utf8'), certificatePem: readFileSync(certFile, 'utf8') });
+  const ours = asParticipantId(`0007:${config.ORG_NUMBER}`);
+  const peerParticipant = asParticipantId(`0007:${SDK_SETTINGS.peerOrganisationNumber}`);
+  const entries: Record<string, DirectoryEntry> = { [ours]: { signing: [read(config.ORG_SIGN_CERT_FILE)], encryption: read(config.ORG_ENC_CERT_FILE), organizationNumber: config.ORG_NUMBER } };
+  const pki = config.SIMULATORS ? await ensureDevPki(resolvePath(config, config.CERTS_DIR)) : undefined;
+  if (pki) entries[peerParticipant] = { signing: [readFileSync(pki.cert('peer1-sign'), 'utf8')], encryption: readFileSync(pki.cert('peer1-enc'), 'utf8'), organizationNumber: SDK_SETTINGS.peerOrganisationNumber };
+  else deps.logger.warn({ event: 'SDK_LOOPBACK_ONLY' }, 'SDK: no AS4 access point and no SMP/CertPub adapter yet; only messages to our own participant are delivered');
+  const certificates = staticCertificateDirectory(entries);
+  const trust = { anchors: [read(config.TRUST_CA_FILE)] };
+  const net = createLoopbackNetwork();
+  const store = createSdkStore(deps.pool);
+  const service = createSdkMessageService({
+    ownParticipants: [ours], signingKey: key(resolvePath(config, config.ORG_SIGN_KEY_FILE), resolvePath(config, config.ORG_SIGN_CERT_FILE)),
+    decryptionKeys: [key(resolvePath(config, config.ORG_ENC_KEY_FILE), resolvePath(config, config.ORG_ENC_CERT_FILE))],
+    certificates, lookups: inboundLookups(store, { supportedContentTypes: SDK_SETTINGS.supportedContentTypes }), trust,
+  });
+  const module = createSdkModule({
+    store, queue: deps.queue, accessPoint: net.accessPoint([ours]), service, preparePayload: prepareSdkPayload, ownParticipant: ours,
+    receiptTimeoutMs: SDK_SETTINGS.receiptTimeoutMs, logger: deps.logger,
+  });
+  let peer: SimulatedPeer | undefined;
+  if (pki) {
+    peer = createSimulatedPeer({
+      participant: peerParticipant, functionAddress: `sdk:inkorg:${peerParticipant}`, accessPoint: net.accessPoint([peerParticipant]), logger: deps.logger,
+      makeService: (lookups) => createSdkMessageService({
+        ownParticipants: [peerParticipant], signingKey: key(pki.key('peer1-sign'), pki.cert('peer1-sign')), decryptionKeys: [key(pki.key('peer1-enc'), pki.cert('peer1-enc'))],
+        certificates, lookups, trust,
+      }),
+    });
+    deps.logger.warn({ event: 'SDK_PEER_SIMULATOR', participant: peerParticipant, functionAddress: peer.functionAddress }, 'DEVELOPMENT ONLY: a simulated SDK peer organisation answers on the loopback access point');
+  }
+  if (deps.seedDevelopment) await seedDevelopmentSdkAddresses(deps.pool, deps.audit, ours);
+  return {
+    module,
+    info: { participant: ours, ...(peer ? { peer } : {}) },
+    stop: async () => { await module.stop(); await net.close(); },
+  };
+}
+
+/** Development only: one inbox of our own, usable at once by the dev case system and case worker (docs/sdk.md). */
+async function seedDevelopmentSdkAddresses(pool: Database['pool'], audit: ReturnType<typeof createAuditTrail>, ours: string): Promise<void> {
+  const addresses = new FunctionAddressRepository();
+  const grants = new GrantRepository();
+  const address = `sdk:inkorg:${ours}`;
+  await withTransaction(pool, async (db) => {
+    let f = await addresses.findByAddress(db, address);
+    if (f === undefined) {
+      f = await addresses.create(db, { address, name: 'Inkorg (development)', createdBy: 'system:dev-seed' });
+      await audit.record({ type: 'FUNCTION_ADDRESS_ADDED', actor: 'system:dev-seed', subject: address, outcome: 'success', details: { id: f.id, name: f.name } }, db);
+    }
+    for (const principalId of ['system:case-system', 'system:case-system-b', 'person:caseworker1']) {
+      for (const permission of ['send', 'read'] as const) await grants.add(db, { functionAddressId: f.id, principalId, permission, grantedBy: 'system:dev-seed' });
+    }
+  });
+}
+
+/** `sandebud sdk validate`: the adapters' validation, trusting TRUST_CA_FILE's anchors when that file exists. */
+export async function sdkValidateCli(argv: string[], io: CliIo, env: Record<string, string | undefined>): Promise<number> {
+  let trustAnchors: string[] = [];
+  try {
+    const config = loadConfig(env, ROOT);
+    const file = resolvePath(config, config.TRUST_CA_FILE);
+    if (existsSync(file)) trustAnchors = [readFileSync(file, 'utf8')];
+  } catch {
+    // An unusable configuration only means no default trust anchors; --trust still works.
+  }
+  return sdkValidateCommand(argv, io, { trustAnchors });
+}
+// ===== end of SDK message service wiring =====================================================================
+
+// ===== Signing and validation wiring (issue 8; docs/signing.md) =============================================
+// Central signing service (DSS extension) with our SignRequests signed by ORG_SIGN_*, signer and validation
+// trust from TRUST_CA_FILE, CRLs from the dev PKI outside production, the organisation seal from ORG_SEAL_*.
+// Keys this needs that src/config does not have yet are derived here (docs/signing.md "Configuration").
+
+const SIGNING_SETTINGS = {
+  /** How long a signing request waits for its signer (MUNI's default: 30 days). Future key SIGNING_REQUEST_TTL_HOURS. */
+  requestTtlMs: 30 * 24 * 60 * 60 * 1000,
+  /** Visits of one sign URL (SignRequests sent). Future key SIGNING_MAX_ATTEMPTS. */
+  maxAttempts: 10,
+  /** The signing service's response-signing certificate, pinned (§5.3 step 2). Future key SIGNING_SERVICE_CERT_FILE. */
+  serviceCertFile: (config: Config) => path.join(resolvePath(config, config.CERTS_DIR), 'signing-service-sign.crt'),
+} as const;
+
+/** CRLs for signature validation: the dev PKI's CRL files outside production. Future key SIGNATURE_CRL_FILES. */
+function signatureCrlFiles(config: Config): string[] {
+  if (config.NODE_ENV === 'production') return [];
+  const dir = resolvePath(config, config.CERTS_DIR);
+  return ['org', 'tls', 'signing'].map((ca) => path.join(dir, `crl-${ca}.pem`)).filter((f) => existsSync(f));
+}
+
+/**
+ * Development: the simulator "authenticates" the signer the request names (a `signer` form or query parameter still
+ * overrides it, so tests can play another person), with the names the dev identity provider has for that person.
+ */
+function devSignerAuthentication(users: readonly { personalIdentityNumber?: string; givenName: string; familyName: string }[]): Authenticate {
+  return (ctx) => {
+    const pnr = ctx.form.signer ?? ctx.query.get('signer') ?? ctx.request.requestedSigner ?? undefined;
+    const user = users.find((u) => pnr !== undefined && u.personalIdentityNumber === pnr);
+    const names: Record<string, string> = user ? { givenName: user.givenName, surname: user.familyName } : {};
+    return authenticateFromSignerParameter({ ...ctx, form: { ...(pnr !== undefined ? { signer: pnr } : {}), ...names, ...ctx.form } });
+  };
+}
+
+async function startDevSigningService(config: Config, pki: DevPki, port: number, users: Parameters<typeof devSignerAuthentication>[0]): Promise<SigningServiceSimulator> {
+  const read = (f: string) => readFileSync(f, 'utf8');
+  return startSigningServiceSimulator({
+    port,
+    tls: { cert: read(pki.cert('signing-service-tls')), key: read(pki.key('signing-service-tls')) },
+    // DSS-EXT: the returned chain ends in the (self-signed) root; our side never uses it as an anchor.
+    issuer: { cert: read(pki.cert('signing-issuer')) + read(pki.rootCaCertFile), key: read(pki.key('signing-issuer')) },
+    responseSigner: { cert: read(pki.cert('signing-service-sign')), key: read(pki.key('signing-service-sign')) },
+    requesterCertificates: [read(resolvePath(config, config.ORG_SIGN_CERT_FILE))],
+    authenticate: devSignerAuthentication(users),
+  });
+}
+
+/**
+ * Development: an empty CRL of the simulator's signer CA (signing-issuer), so that signatures made through the
+ * simulator validate with revocation checking on ('require'), as in production. Belongs in scripts/dev-pki.ts.
+ */
+async function devSignerCaCrl(pki: DevPki): Promise<string> {
+  const der = (pem: string) => Buffer.from(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem)?.[1]?.replace(/\s+/g, '') ?? '', 'base64');
+  const issuer = new x509.X509Certificate(new Uint8Array(der(readFileSync(pki.cert('signing-issuer'), 'utf8'))));
+  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const pkcs8 = createPrivateKey(readFileSync(pki.key('signing-issuer'), 'utf8')).export({ type: 'pkcs8', format: 'der' });
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', new Uint8Array(pkcs8), alg, false, ['sign']);
+  const now = Date.now();
+  const crl = await x509.X509CrlGenerator.create({ issuer: issuer.subject, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + 30 * 24 * 3600_000), entries: [], signingKey, signingAlgorithm: alg }, webcrypto as unknown as Crypto);
+  // The RFC 7468 label the validator reads is X509 CRL (@peculiar/x509 writes CRL).
+  return `-----BEGIN X509 CRL-----\n${Buffer.from(crl.rawData).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END X509 CRL-----\n`;
+}
+
+/** Signing is refused with 503 when the signing service's certificate is not configured (validation and seal still work). */
+const signingNotConfigured: CentralSigningService = {
+  start: () => Promise.reject(new AppError('SIGNING_NOT_CONFIGURED', 'The central signing service is not configured.', { status: 503, expose: true })),
+  complete: () => Promise.reject(new AppError('SIGNING_NOT_CONFIGURED', 'The central signing service is not configured.', { status: 503, expose: true })),
+};
+
+async function startSigning(config: Config, deps: { pool: Database['pool']; logger: Logger; auth: GuardSource; publicUrl: string; development: boolean }): Promise<Router> {
+  const read = (f: string) => readFileSync(resolvePath(config, f), 'utf8');
+  const trustAnchors = [read(config.TRUST_CA_FILE)];
+  const crls = signatureCrlFiles(config).map((f) => readFileSync(f, 'utf8'));
+  if (deps.development) crls.push(await devSignerCaCrl(await ensureDevPki(resolvePath(config, config.CERTS_DIR))));
+  const serviceCertFile = SIGNING_SETTINGS.serviceCertFile(config);
+  let central = signingNotConfigured;
+  if (existsSync(serviceCertFile)) {
+    central = createCentralSigningService({
+      signServiceUrl: config.SIGNING_SERVICE_URL,
+      signServiceEntityId: new URL(config.SIGNING_SERVICE_URL).origin,
+      signRequesterEntityId: deps.publicUrl,
+      responseUrl: `${deps.publicUrl}/v1/signing/responses`,
+      identityProvider: config.OIDC_ISSUER,
+      requestSigner: { certificatePem: read(config.ORG_SIGN_CERT_FILE), keyPem: read(config.ORG_SIGN_KEY_FILE) },
+      signServiceCertificates: [readFileSync(serviceCertFile, 'utf8')],
+      signerTrustAnchors: trustAnchors,
+      signerCrls: crls,
+    });
+  } else {
+    deps.logger.warn({ event: 'SIGNING_NOT_CONFIGURED', file: serviceCertFile }, 'signing: the signing service certificate is missing; POST /v1/signing/requests answers 503');
+  }
+  const store = createSigningStore(deps.pool);
+  return createSigningRouter({
+    auth: deps.auth,
+    signing: { store, central, publicUrl: deps.publicUrl, requestTtlMs: SIGNING_SETTINGS.requestTtlMs, maxAttempts: SIGNING_SETTINGS.maxAttempts },
+    validation: { store, validator: createSignatureValidator({ trustAnchors, crls, revocation: 'require' }) },
+    evidence: { store, sealer: createOrganisationSealer({ key: sealKeyFromPem(read(config.ORG_SEAL_CERT_FILE), read(config.ORG_SEAL_KEY_FILE)) }), organisation: { name: config.ORG_NAME, organisationNumber: config.ORG_NUMBER } },
+    autoPostFormHtml,
+    logger: deps.logger,
+  });
+}
+
+const SIGNATURE_USAGE = `usage: sandebud signature validate <file> [--trust <ca.pem>]... [--crl <crl.pem>]... [--content <detached-content-file>] [--no-revocation]
+  Validates every signature in <file> (XML/XAdES, PDF/PAdES, CMS/CAdES) offline (no gateway needed) and prints one
+  JSON object: {verdict, reason, documentSha256, signatures: [{status, reason, signer, signedAt, chain, ...}]}.
+  Trust: TRUST_CA_FILE (and outside production the dev PKI CRLs). --trust ADDS anchors, --crl adds CRLs.
+  --content        the signed content of a detached signature (.p7s, detached XMLDSig)
+  --no-revocation  report revocation as unknown instead of TRY_LATER when no CRL is available
+  Exit status: 0 valid, 1 invalid, 2 indeterminate, 64 usage error, 66 unreadable input.
+`;
+
+/** `sandebud signature validate`: the adapter's command with the configured trust; `--trust` adds to it (issue 8). */
+export async function signatureValidateCli(argv: string[], io: { stdout(s: string): void; stderr(s: string): void }, env: Record<string, string | undefined>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') { io.stdout(SIGNATURE_USAGE); return 0; }
+  if (argv[0] !== 'validate') { io.stderr(`sandebud signature: unknown subcommand ${argv[0] ?? '(none)'}\n${SIGNATURE_USAGE}`); return 64; }
+  let trust: string[] = [];
+  let crls: string[] = [];
+  try {
+    const config = loadConfig(env, ROOT);
+    trust = [resolvePath(config, config.TRUST_CA_FILE)].filter((f) => existsSync(f));
+    crls = signatureCrlFiles(config);
+  } catch (err) {
+    io.stderr(`sandebud signature: configuration not usable (${err instanceof Error ? err.message : String(err)}); only --trust anchors apply\n`);
+  }
+  // The adapter replaces its default anchors when --trust is given; passing the configured file along makes --trust add.
+  const args = argv.some((a) => a === '--trust' || a.startsWith('--trust=')) ? [...argv, ...trust.map((f) => `--trust=${f}`)] : argv;
+  return signatureValidateCommand(args, { stdout: { write: (s: string) => io.stdout(s) }, stderr: { write: (s: string) => io.stderr(s) } }, { defaultTrustFiles: trust, defaultCrlFiles: crls });
+}
+// ===== end of signing and validation wiring ================================================================
 
 // Run only when executed directly (tests import startGateway).
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -4,7 +4,9 @@ import { isAppError } from '../domain/errors.js';
 import { openDatabase } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { main as certsMain } from '../../scripts/dev-pki.js';
-import { ROOT } from '../main.js';
+import { ROOT, sdkValidateCli, signatureValidateCli } from '../main.js';
+import { sdkCommand } from '../use-cases/sdk/sdk.cli.js';
+import { digitalPostCommand } from './digital-post.command.js';
 
 export interface Io { stdout: (s: string) => void; stderr: (s: string) => void }
 const stdio: Io = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
@@ -36,6 +38,26 @@ const COMMANDS: Record<string, Command> = {
       for (const k of configTable()) io.stdout(`${k.key}${k.secret ? ' (secret, or ' + k.key + '_FILE)' : ''}\n    default: ${k.default}\n    ${k.doc}\n`);
       return 0;
     },
+  },
+  'digital-post': digitalPostCommand,
+  sdk: {
+    summary: 'sdk validate <file> | sdk addresses list|add|grant|revoke   SDK tools (`sandebud sdk --help`)',
+    run: async (argv, io) => {
+      // `sdk validate` must work whatever the configuration; the address commands only need the OP and audience.
+      let config: ReturnType<typeof loadConfig> | undefined;
+      try { config = loadConfig(process.env, ROOT); } catch { config = undefined; }
+      return sdkCommand(argv, io, {
+        validate: (a, o) => sdkValidateCli(a, o, process.env),
+        issuer: config?.OIDC_ISSUER ?? 'http://localhost:7109', audience: config?.API_AUDIENCE ?? 'urn:sandebud:api',
+        ...(process.env.SANDEBUD_CLIENT_ID ? { clientId: process.env.SANDEBUD_CLIENT_ID } : {}),
+        ...(process.env.SANDEBUD_CLIENT_SECRET ? { clientSecret: process.env.SANDEBUD_CLIENT_SECRET } : {}),
+      });
+    },
+  },
+  // Signing (issue 8): offline signature validation; works with no gateway running.
+  signature: {
+    summary: 'signature validate <file> [--trust <ca.pem>]… [--content <file>]   validate signatures offline, print one JSON report',
+    run: (argv, io) => signatureValidateCli(argv, io, process.env),
   },
 };
 
