@@ -20,7 +20,7 @@ export const EXIT = { valid: 0, invalid: 1, indeterminate: 2, usage: 64, noInput
 
 const USAGE = `usage: sandebud signature validate <file> [--trust <ca.pem>]... [--crl <crl.pem>]... [--content <detached-content-file>] [--no-revocation]
   Validates every signature in <file> (XML/XAdES, PDF/PAdES, CMS/CAdES) offline and prints one JSON report.
-  --trust          trusted CA certificates (PEM); replaces the configured default trust anchors
+  --trust          trusted CA certificates (PEM); adds to the configured trust anchors (TRUST_CA_FILE)
   --crl            CRL (PEM or DER) for revocation checks; adds to the configured CRLs
   --content        the signed content of a detached signature (.p7s, detached XMLDSig)
   --no-revocation  report revocation as unknown instead of TRY_LATER when no CRL is available
