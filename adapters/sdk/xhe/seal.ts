@@ -39,6 +39,12 @@ export interface SealedMessage {
  * recipient and sign. Invalid messages are refused with a 400 AppError naming the problems; nothing is built.
  */
 export async function sealMessage(input: SealMessageInput): Promise<SealedMessage> {
+  // The payload carries every file as base64 text, so their lengths alone bound it from below: refuse an
+  // oversized message before running any per-character check or building XML over tens of megabytes (§16.6).
+  const contentChars = input.message.documents.reduce((n, d) => n + d.files.reduce((m, f) => m + f.content.length, 0), 0);
+  if (contentChars > SDK_LIMITS.maxOutboundPayloadBytes) {
+    throw new AppError('SDK_MESSAGE_TOO_LARGE', 'The message must not be larger than 30 MB.', { status: 400 });
+  }
   const fieldErrors = checkOutboundMessage(input.message);
   if (fieldErrors.length > 0) throw validationError(fieldErrors, 'The SDK message is invalid.');
   const payload = Buffer.from(buildMessagePayload(input.message), 'utf8');
