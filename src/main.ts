@@ -364,8 +364,6 @@ async function main(): Promise<void> {
 
 /** Settings that have no config keys yet (docs/sdk.md "Configuration" lists the keys to add). */
 const SDK_SETTINGS = {
-  /** No receipt within this time after SUBMITTED ⇒ MESSAGE_EXCHANGE_ERROR (sdk.md §10: a configuration value). */
-  receiptTimeoutMs: 24 * 60 * 60 * 1000,
   sweepIntervalMs: 60_000,
   /** HTTP body limit of POST /v1/sdk/messages: 30 MiB (sdk.md §11); the built payload must still be ≤ 30 000 000 bytes. */
   httpBodyLimitBytes: SDK_LIMITS.maxInboundPayloadBytes,
@@ -409,7 +407,7 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
   });
   const module = createSdkModule({
     store, queue: deps.queue, accessPoint: net.accessPoint([ours]), service, preparePayload: prepareSdkPayload, ownParticipant: ours,
-    receiptTimeoutMs: SDK_SETTINGS.receiptTimeoutMs, logger: deps.logger,
+    receiptTimeoutMs: config.SDK_RECEIPT_TIMEOUT_MS, logger: deps.logger,
   });
   let peer: SimulatedPeer | undefined;
   if (pki) {
@@ -471,12 +469,13 @@ const SIGNING_SETTINGS = {
   requestTtlMs: 30 * 24 * 60 * 60 * 1000,
   /** Visits of one sign URL (SignRequests sent). Future key SIGNING_MAX_ATTEMPTS. */
   maxAttempts: 10,
-  /** The signing service's response-signing certificate, pinned (§5.3 step 2). Future key SIGNING_SERVICE_CERT_FILE. */
-  serviceCertFile: (config: Config) => path.join(resolvePath(config, config.CERTS_DIR), 'signing-service-sign.crt'),
+  /** The signing service's response-signing certificate, pinned (§5.3 step 2). */
+  serviceCertFile: (config: Config) => resolvePath(config, config.SIGNING_SERVICE_CERT_FILE),
 } as const;
 
-/** CRLs for signature validation: the dev PKI's CRL files outside production. Future key SIGNATURE_CRL_FILES. */
+/** CRLs for signature validation: SIGNATURE_CRL_FILES, or the dev PKI's CRL files outside production. */
 function signatureCrlFiles(config: Config): string[] {
+  if (config.SIGNATURE_CRL_FILES.length > 0) return config.SIGNATURE_CRL_FILES.map((f) => resolvePath(config, f));
   if (config.NODE_ENV === 'production') return [];
   const dir = resolvePath(config, config.CERTS_DIR);
   return ['org', 'tls', 'signing'].map((ca) => path.join(dir, `crl-${ca}.pem`)).filter((f) => existsSync(f));

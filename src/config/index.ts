@@ -124,6 +124,9 @@ export const KEYS = {
   ADDRESS_BOOK_URL: def('National SDK address book read API.', sim(SIMULATOR_PORTS.addressBook, '/addressbook/v1'), url),
   ACCESS_POINT_URL: def('AS4 endpoint of the default peer access point (SDK).', sim(SIMULATOR_PORTS.peerAccessPoint, '/as4'), url),
   SIGNING_SERVICE_URL: def('Central signing service (DSS-extension SignRequest endpoint).', sim(SIMULATOR_PORTS.signing, '/sign/request'), url),
+  SIGNING_SERVICE_CERT_FILE: def('The central signing service\'s response-signing certificate (PEM), pinned (signing.md §5.3).', `${DEV}/signing-service-sign.crt`, str),
+  SIGNATURE_CRL_FILES: def('CRLs (PEM) used when validating signatures, comma separated; empty = the dev PKI\'s CRLs in development, none in production.', '', list),
+  SDK_RECEIPT_TIMEOUT_MS: def('An SDK message without a receipt this long after it was sent ends in MESSAGE_EXCHANGE_ERROR (sdk.md §10).', '86400000', int(1000, 30 * 86_400_000)),
   UPSTREAM_TIMEOUT_MS: def('Timeout for each upstream call.', '15000', int(100, 600_000)),
   // --- identity (OIDC, tillitsnivå 3)
   OIDC_ISSUER: def('OpenID Provider issuer URL. Default: the development identity provider.', `http://localhost:${SIMULATOR_PORTS.identity}`, url),
@@ -192,7 +195,7 @@ export function developmentDefaultsInUse(cfg: Config): { key: string; why: strin
   const found: { key: string; why: string }[] = [];
   if (cfg.DATABASE_URL === undefined) found.push({ key: 'DATABASE_URL', why: 'unset: the embedded PostgreSQL is for development only' });
   if (cfg.SIMULATORS) found.push({ key: 'SIMULATORS', why: 'the local simulators must not run in production' });
-  const certKeys = ['ORG_SIGN_CERT_FILE', 'ORG_SIGN_KEY_FILE', 'ORG_SEAL_CERT_FILE', 'ORG_SEAL_KEY_FILE', 'ORG_ENC_CERT_FILE', 'ORG_ENC_KEY_FILE', 'TLS_CLIENT_CERT_FILE', 'TLS_CLIENT_KEY_FILE', 'TRUST_CA_FILE'] as const;
+  const certKeys = ['ORG_SIGN_CERT_FILE', 'ORG_SIGN_KEY_FILE', 'ORG_SEAL_CERT_FILE', 'ORG_SEAL_KEY_FILE', 'ORG_ENC_CERT_FILE', 'ORG_ENC_KEY_FILE', 'TLS_CLIENT_CERT_FILE', 'TLS_CLIENT_KEY_FILE', 'TRUST_CA_FILE', 'SIGNING_SERVICE_CERT_FILE'] as const;
   const devDir = path.resolve(cfg.root, DEV);
   for (const k of certKeys) {
     const p = path.resolve(cfg.root, cfg[k]);

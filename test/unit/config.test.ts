@@ -46,7 +46,7 @@ describe('configuration', () => {
     const env: Record<string, string> = {
       NODE_ENV: 'production', DATABASE_URL: 'postgres://db.example/sandebud', SIMULATORS: 'false', OIDC_CLIENT_SECRET: 's3cret', BOOTSTRAP_ADMINS: '',
       ORG_SIGN_CERT_FILE: '/etc/sandebud/sign.crt', ORG_SIGN_KEY_FILE: '/etc/sandebud/sign.key', ORG_ENC_CERT_FILE: '/etc/sandebud/enc.crt',
-      ORG_ENC_KEY_FILE: '/etc/sandebud/enc.key', ORG_SEAL_CERT_FILE: '/etc/sandebud/seal.crt', ORG_SEAL_KEY_FILE: '/etc/sandebud/seal.key', TLS_CLIENT_CERT_FILE: '/etc/sandebud/tls.crt', TLS_CLIENT_KEY_FILE: '/etc/sandebud/tls.key', TRUST_CA_FILE: '/etc/sandebud/ca.crt',
+      ORG_ENC_KEY_FILE: '/etc/sandebud/enc.key', ORG_SEAL_CERT_FILE: '/etc/sandebud/seal.crt', ORG_SEAL_KEY_FILE: '/etc/sandebud/seal.key', SIGNING_SERVICE_CERT_FILE: '/etc/sandebud/signservice.crt', TLS_CLIENT_CERT_FILE: '/etc/sandebud/tls.crt', TLS_CLIENT_KEY_FILE: '/etc/sandebud/tls.key', TRUST_CA_FILE: '/etc/sandebud/ca.crt',
       FAR_URL: 'https://far.example/Recipient', PRINT_PROVIDER_URL: 'https://print.example/v1', SMP_URL: 'https://smp.example', ADDRESS_BOOK_URL: 'https://ab.example',
       ACCESS_POINT_URL: 'https://ap.example/as4', SIGNING_SERVICE_URL: 'https://sign.example', OIDC_ISSUER: 'https://idp.example',
     };
