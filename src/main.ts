@@ -22,7 +22,8 @@ import type { JobHandler } from './ports/job-handler.port.js';
 import { ensureDevPki, type DevPki } from '../scripts/dev-pki.js';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { createAuth, provisionUser } from './auth/index.js';
+import { createAuth, mtlsServerOptions, provisionUser } from './auth/index.js';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Role } from './domain/principal.js';
 import { createAdminRouter } from './api/admin/index.js';
 import { createAuditTrail } from './store/audit.repository.js';
@@ -52,6 +53,10 @@ import type { PayloadPreparer } from './use-cases/sdk/sdk-deps.js';
 import { createSdkRouter } from './api/sdk/sdk.router.js';
 import { createSdkProblemHandler } from './api/sdk/sdk.problem.js';
 import { withSdkBodyLimit } from './api/sdk/body-limit.js';
+import { createAs4AccessPoint } from '../adapters/sdk/as4/index.js';
+import { commonName, createSmpCertificateDirectory, createSmpClient, createSmpPeerResolver, createSmpTrust, createStaticSmpLocator } from '../adapters/sdk/smp/index.js';
+import { createAs4DuplicateRepository } from './store/as4-duplicate.repository.js';
+import type { AccessPoint, CertificateDirectory } from './ports/sdk.port.js';
 // --- end SDK imports
 // --- Signing and validation (issue 8): imports of the signing wiring section at the end of this file.
 import 'reflect-metadata';
@@ -231,7 +236,13 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     ];
 
     // Listen first: the port (PORT=0 in tests) decides the public URL that the identity provider redirects to.
-    const server: Server = createServer();
+    // HTTPS when configured; then the optional mutual TLS for systems (MTLS_CLIENT_CA_FILE) is checked here.
+    const server: Server = config.TLS_SERVER_CERT_FILE !== undefined && config.TLS_SERVER_KEY_FILE !== undefined
+      ? createHttpsServer({
+        cert: readFileSync(resolvePath(config, config.TLS_SERVER_CERT_FILE)), key: readFileSync(resolvePath(config, config.TLS_SERVER_KEY_FILE)),
+        ...(mtlsServerOptions(config) ?? {}),
+      })
+      : createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.PORT, config.HOST, () => resolve());
@@ -239,7 +250,7 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     stops.push(() => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
-    const url = config.PUBLIC_URL ?? `http://localhost:${port}`;
+    const url = config.PUBLIC_URL ?? `${config.TLS_SERVER_CERT_FILE !== undefined ? 'https' : 'http'}://localhost:${port}`;
 
     // Development world: simulators of every external party, and endpoints pointing at them.
     const world = config.SIMULATORS ? await startSimulators(config, url, logger) : undefined;
@@ -395,10 +406,12 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
   const entries: Record<string, DirectoryEntry> = { [ours]: { signing: [read(config.ORG_SIGN_CERT_FILE)], encryption: read(config.ORG_ENC_CERT_FILE), organizationNumber: config.ORG_NUMBER } };
   const pki = config.SIMULATORS ? await ensureDevPki(resolvePath(config, config.CERTS_DIR)) : undefined;
   if (pki) entries[peerParticipant] = { signing: [readFileSync(pki.cert('peer1-sign'), 'utf8')], encryption: readFileSync(pki.cert('peer1-enc'), 'utf8'), organizationNumber: SDK_SETTINGS.peerOrganisationNumber };
-  else deps.logger.warn({ event: 'SDK_LOOPBACK_ONLY' }, 'SDK: no AS4 access point and no SMP/CertPub adapter yet; only messages to our own participant are delivered');
-  const certificates = staticCertificateDirectory(entries);
+  else if (config.SDK_ACCESS_POINT === 'loopback') deps.logger.warn({ event: 'SDK_LOOPBACK_ONLY' }, 'SDK: no AS4 access point and no SMP/CertPub adapter yet; only messages to our own participant are delivered');
   const trust = { anchors: [read(config.TRUST_CA_FILE)] };
   const net = createLoopbackNetwork();
+  const as4 = config.SDK_ACCESS_POINT === 'as4' ? await startAs4AccessPoint(config, ours, deps) : undefined;
+  const certificates = as4?.certificates ?? staticCertificateDirectory(entries);
+  const accessPoint: AccessPoint = as4?.accessPoint ?? net.accessPoint([ours]);
   const store = createSdkStore(deps.pool);
   const service = createSdkMessageService({
     ownParticipants: [ours], signingKey: key(resolvePath(config, config.ORG_SIGN_KEY_FILE), resolvePath(config, config.ORG_SIGN_CERT_FILE)),
@@ -406,11 +419,12 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
     certificates, lookups: inboundLookups(store, { supportedContentTypes: SDK_SETTINGS.supportedContentTypes }), trust,
   });
   const module = createSdkModule({
-    store, queue: deps.queue, accessPoint: net.accessPoint([ours]), service, preparePayload: prepareSdkPayload, ownParticipant: ours,
+    store, queue: deps.queue, accessPoint, service, preparePayload: prepareSdkPayload, ownParticipant: ours,
     receiptTimeoutMs: config.SDK_RECEIPT_TIMEOUT_MS, logger: deps.logger,
   });
   let peer: SimulatedPeer | undefined;
-  if (pki) {
+  // With AS4 the peer is a real second gateway (SMP tells where it is), not a loopback simulation.
+  if (pki && as4 === undefined) {
     peer = createSimulatedPeer({
       participant: peerParticipant, functionAddress: `sdk:inkorg:${peerParticipant}`, accessPoint: net.accessPoint([peerParticipant]), logger: deps.logger,
       makeService: (lookups) => createSdkMessageService({
@@ -424,8 +438,37 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
   return {
     module,
     info: { participant: ours, ...(peer ? { peer } : {}) },
-    stop: async () => { await module.stop(); await net.close(); },
+    stop: async () => { await module.stop(); await net.close(); await as4?.accessPoint.close(); },
   };
+}
+
+/**
+ * SDK_ACCESS_POINT=as4 (docs/as4.md §1, §3, §6): the built-in AS4 access point on its own mutual-TLS HTTPS server,
+ * receiving APs and O2O certificates from SMP/CertPub (SMP_URL, signatures checked against TRUST_CA_FILE), and
+ * duplicate elimination in PostgreSQL (migration 0006) so a retransmission after a restart is delivered once.
+ */
+async function startAs4AccessPoint(config: Config, ours: string, deps: { pool: Database['pool']; logger: Logger }): Promise<{ accessPoint: AccessPoint; certificates: CertificateDirectory }> {
+  const read = (f: string) => readFileSync(resolvePath(config, f), 'utf8');
+  const caBundle = read(config.TRUST_CA_FILE);
+  const apCert = read(config.SDK_AS4_CERT_FILE);
+  const apKey = read(config.SDK_AS4_KEY_FILE);
+  const partyId = config.SDK_AS4_PARTY_ID ?? commonName(apCert);
+  if (partyId === undefined) throw new AppError('SDK_AS4_PARTY_ID_MISSING', 'SDK_AS4_CERT_FILE has no CN; set SDK_AS4_PARTY_ID');
+  const smp = createSmpClient({ locator: createStaticSmpLocator(config.SMP_URL), trust: createSmpTrust(caBundle), tls: { caPem: caBundle }, timeoutMs: config.UPSTREAM_TIMEOUT_MS, logger: deps.logger });
+  // ICD 0007 participants are organisation numbers: carry it with each certificate for the core's organisation check.
+  const organizationNumber = async (p: string): Promise<string | undefined> => /^0007:(\d{10})$/.exec(p)?.[1];
+  const accessPoint = await createAs4AccessPoint({
+    partyId, servedParticipants: [ours],
+    signing: { privateKeyPem: apKey, certificatePem: apCert },
+    tls: { keyPem: apKey, certPem: apCert, caPem: caBundle },
+    trustedCaPem: caBundle,
+    peers: createSmpPeerResolver(smp),
+    listen: { host: config.SDK_AS4_LISTEN_HOST, port: config.SDK_AS4_LISTEN_PORT },
+    duplicates: createAs4DuplicateRepository(deps.pool),
+    logger: deps.logger,
+  });
+  deps.logger.warn({ event: 'SDK_AS4_LISTENING', url: accessPoint.url, partyId, smp: config.SMP_URL }, 'SDK: built-in AS4 access point listening (mutual TLS)');
+  return { accessPoint, certificates: createSmpCertificateDirectory(smp, { organizationNumber }) };
 }
 
 /** Development only: one inbox of our own, usable at once by the dev case system and case worker (docs/sdk.md). */

@@ -127,6 +127,12 @@ export const KEYS = {
   SIGNING_SERVICE_CERT_FILE: def('The central signing service\'s response-signing certificate (PEM), pinned (signing.md §5.3).', `${DEV}/signing-service-sign.crt`, str),
   SIGNATURE_CRL_FILES: def('CRLs (PEM) used when validating signatures, comma separated; empty = the dev PKI\'s CRLs in development, none in production.', '', list),
   SDK_RECEIPT_TIMEOUT_MS: def('An SDK message without a receipt this long after it was sent ends in MESSAGE_EXCHANGE_ERROR (sdk.md §10).', '86400000', int(1000, 30 * 86_400_000)),
+  SDK_ACCESS_POINT: def('SDK access point: `loopback` (in-process network; with SIMULATORS a simulated peer) or `as4` (built-in AS4 access point, peers and certificates from SMP_URL; docs/as4.md).', 'loopback', oneOf('loopback', 'as4')),
+  SDK_AS4_PARTY_ID: def('Our AS4 party id (as published in SMP); unset = the CN of SDK_AS4_CERT_FILE.', undefined, str),
+  SDK_AS4_CERT_FILE: def('AS4 access point certificate (PEM): signs ebMS messages and receipts, TLS server and client certificate.', `${DEV}/org-tls-server.crt`, str),
+  SDK_AS4_KEY_FILE: def('Private key for SDK_AS4_CERT_FILE (PEM).', `${DEV}/org-tls-server.key`, str),
+  SDK_AS4_LISTEN_HOST: def('Interface of the AS4 access point\'s own mutual-TLS HTTPS server (SDK_ACCESS_POINT=as4).', '127.0.0.1', str),
+  SDK_AS4_LISTEN_PORT: def('Port of the AS4 access point\'s own HTTPS server, path /as4 (0 = any free port, logged at start).', '0', int(0, 65535)),
   UPSTREAM_TIMEOUT_MS: def('Timeout for each upstream call.', '15000', int(100, 600_000)),
   // --- identity (OIDC, tillitsnivå 3)
   OIDC_ISSUER: def('OpenID Provider issuer URL. Default: the development identity provider.', `http://localhost:${SIMULATOR_PORTS.identity}`, url),
@@ -141,6 +147,8 @@ export const KEYS = {
   BOOTSTRAP_ADMINS: def('Personal identity numbers that are administrators from first start (comma separated).', '199001012385', list, true),
   SESSION_IDLE_MINUTES: def('A session ends after this much inactivity.', '30', int(1, 1440)),
   SESSION_ABSOLUTE_HOURS: def('A session ends this long after login, whatever the activity.', '8', int(1, 168)),
+  TLS_SERVER_CERT_FILE: def('Serve the gateway over HTTPS with this certificate (PEM). Unset: plain HTTP, for a TLS-terminating proxy in front. Needed for MTLS_CLIENT_CA_FILE.', undefined, str),
+  TLS_SERVER_KEY_FILE: def('Private key for TLS_SERVER_CERT_FILE (PEM).', undefined, str),
   MTLS_CLIENT_CA_FILE: def('When set, case systems must present a client certificate issued by this CA (PEM).', undefined, str),
 } satisfies Record<string, KeyDef<unknown>>;
 
@@ -186,6 +194,13 @@ export function loadConfig(env: Env, root: string = process.cwd()): Config {
     out[key] = d.parse(raw, key);
   }
   const cfg = { ...out, defaulted, root } as unknown as Config;
+  if ((cfg.TLS_SERVER_CERT_FILE === undefined) !== (cfg.TLS_SERVER_KEY_FILE === undefined)) {
+    throw new ConfigError(cfg.TLS_SERVER_CERT_FILE === undefined ? 'TLS_SERVER_CERT_FILE' : 'TLS_SERVER_KEY_FILE', 'TLS_SERVER_CERT_FILE and TLS_SERVER_KEY_FILE go together');
+  }
+  // Client certificates can only be checked where TLS ends: in the gateway (issue 4, optional mTLS for systems).
+  if (cfg.MTLS_CLIENT_CA_FILE !== undefined && cfg.TLS_SERVER_CERT_FILE === undefined) {
+    throw new ConfigError('MTLS_CLIENT_CA_FILE', 'needs TLS_SERVER_CERT_FILE and TLS_SERVER_KEY_FILE: client certificates are checked where TLS ends');
+  }
   if (cfg.NODE_ENV === 'production') assertProductionReady(cfg);
   return Object.freeze(cfg);
 }

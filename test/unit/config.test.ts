@@ -26,6 +26,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(re);
   });
 
+  it('refuses client-certificate checks without TLS in the gateway, and half a TLS key pair', () => {
+    expect(() => loadConfig({ MTLS_CLIENT_CA_FILE: 'ca.pem' })).toThrow(/MTLS_CLIENT_CA_FILE.*TLS_SERVER_CERT_FILE/);
+    expect(() => loadConfig({ TLS_SERVER_CERT_FILE: 'server.crt' })).toThrow(/TLS_SERVER_KEY_FILE/);
+  });
+
   it('reads secrets from *_FILE and refuses both forms at once', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
     const f = path.join(dir, 'secret');
