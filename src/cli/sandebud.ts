@@ -4,7 +4,12 @@ import { isAppError } from '../domain/errors.js';
 import { openDatabase } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { main as certsMain } from '../../scripts/dev-pki.js';
-import { ROOT, sdkValidateCli, signatureValidateCli } from '../main.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The project root, computed here rather than imported from main.ts: importing the composition root loads the
+// whole gateway (and oidc-provider) and made every CLI call take seconds. Commands that need it import it lazily.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 import { sdkCommand } from '../use-cases/sdk/sdk.cli.js';
 import { digitalPostCommand } from './digital-post.command.js';
 
@@ -47,7 +52,7 @@ const COMMANDS: Record<string, Command> = {
       let config: ReturnType<typeof loadConfig> | undefined;
       try { config = loadConfig(process.env, ROOT); } catch { config = undefined; }
       return sdkCommand(argv, io, {
-        validate: (a, o) => sdkValidateCli(a, o, process.env),
+        validate: async (a, o) => (await import('../main.js')).sdkValidateCli(a, o, process.env),
         issuer: config?.OIDC_ISSUER ?? 'http://localhost:7109', audience: config?.API_AUDIENCE ?? 'urn:sandebud:api',
         ...(process.env.SANDEBUD_CLIENT_ID ? { clientId: process.env.SANDEBUD_CLIENT_ID } : {}),
         ...(process.env.SANDEBUD_CLIENT_SECRET ? { clientSecret: process.env.SANDEBUD_CLIENT_SECRET } : {}),
@@ -57,7 +62,7 @@ const COMMANDS: Record<string, Command> = {
   // Signing (issue 8): offline signature validation; works with no gateway running.
   signature: {
     summary: 'signature validate <file> [--trust <ca.pem>]… [--content <file>]   validate signatures offline, print one JSON report',
-    run: (argv, io) => signatureValidateCli(argv, io, process.env),
+    run: async (argv, io) => (await import('../main.js')).signatureValidateCli(argv, io, process.env),
   },
 };
 

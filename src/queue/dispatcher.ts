@@ -80,6 +80,9 @@ export function createReconciler(opts: { pool: pg.Pool; queue: QueuePort; staleM
     let n = 0;
     for (const row of rows) {
       if (await opts.queue.hasLiveJob(row.id)) continue;
+      // The job may have finished between the scan and the check: re-read the row before re-enqueueing.
+      const now = await getOutbox(opts.pool, row.id);
+      if (!now || now.status === 'done' || now.status === 'dead') continue;
       await opts.queue.forget(row.id);
       await opts.queue.enqueue({ outboxId: row.id, correlationId: row.correlationId ?? undefined });
       n++;
@@ -91,10 +94,11 @@ export function createReconciler(opts: { pool: pg.Pool; queue: QueuePort; staleM
     runOnce,
     start(intervalMs) {
       const tick = () => {
+        if (running) return; // never two passes at once
         running = runOnce().catch((err: unknown) => {
           opts.logger.error({ event: 'RECONCILER_FAILED', err }, 'outbox reconciliation failed');
           return 0;
-        });
+        }).finally(() => { running = undefined; });
       };
       tick();
       timer = setInterval(tick, intervalMs);

@@ -135,14 +135,20 @@ export async function checkReachability(deps: Pick<DigitalPostDeps, 'registry' |
 // Jobs
 // ---------------------------------------------------------------------------------------------------
 
-/** After a lookup: digital when reachable, otherwise paper (or a named failure). Returns outbox ids to enqueue. */
-async function routeAfterLookup(tx: UnitOfWork, letter: LetterRecord, outcome: ReachabilityOutcome): Promise<string | undefined> {
+/**
+ * After a lookup: digital when reachable, otherwise paper (or a named failure). Returns outbox ids to enqueue.
+ * The letter row (paper permission, postal address) is read only for the paper path: a reachable letter needs
+ * only its id, and a batch routes thousands of letters in one transaction (bench:digital-post).
+ */
+async function routeAfterLookup(tx: UnitOfWork, letterId: string, outcome: ReachabilityOutcome): Promise<string | undefined> {
   const record = { lookedUpAt: outcome.record.lookedUpAt.toISOString(), accountType: outcome.record.accountType, pending: outcome.record.pending, senderAccepted: outcome.record.senderAccepted };
   if (outcome.reachable) {
-    await tx.letters.setTarget(letter.id, { operatorId: outcome.operator.id, operatorName: outcome.operator.name, serviceAddress: outcome.operator.serviceAddress });
-    await tx.transition(letter.id, 'SENDING', { channel: 'digital', reason: 'REACHABLE', details: { operator: outcome.operator.id, lookup: record } });
-    return tx.insertOutbox(JOB_DELIVER, letter.id);
+    await tx.letters.setTarget(letterId, { operatorId: outcome.operator.id, operatorName: outcome.operator.name, serviceAddress: outcome.operator.serviceAddress });
+    await tx.transition(letterId, 'SENDING', { channel: 'digital', reason: 'REACHABLE', details: { operator: outcome.operator.id, lookup: record } });
+    return tx.insertOutbox(JOB_DELIVER, letterId);
   }
+  const letter = await tx.letters.get(letterId);
+  if (!letter) throw new AppError('FAR_PROTOCOL', 'no outcome for a letter', { retryable: true });
   return toPaper(tx, letter, outcome.reason, { lookup: record });
 }
 
@@ -199,10 +205,11 @@ async function lookupAndRoute(deps: DigitalPostDeps, letterIds: string[], recipi
     for (const id of letterIds) {
       const cur = await tx.getDelivery(id, { forUpdate: true });
       if (!isOpenForLookup(cur)) continue; // already routed by an earlier attempt
-      const letter = await tx.letters.get(id);
-      const outcome = letter ? answers.get(letter.recipient as RecipientId) : undefined;
-      if (!letter || !outcome) throw new AppError('FAR_PROTOCOL', 'no outcome for a letter', { retryable: true });
-      const next = await routeAfterLookup(tx, letter, outcome);
+      // `recipients` was read from the letter rows for this lookup; a letter's recipient never changes.
+      const recipient = recipients.get(id);
+      const outcome = recipient !== undefined ? answers.get(recipient as RecipientId) : undefined;
+      if (!outcome) throw new AppError('FAR_PROTOCOL', 'no outcome for a letter', { retryable: true });
+      const next = await routeAfterLookup(tx, id, outcome);
       if (next) toEnqueue.push(next);
     }
     await complete(tx);
@@ -273,7 +280,7 @@ export function deliverHandler(deps: DigitalPostDeps): JobHandler {
     async handle(ctx) {
       const d = await deps.store.getDelivery(ctx.refId);
       if (!d || !(d.status === 'SENDING' || (d.status === 'RETRY_WAIT' && d.channel === 'digital'))) return;
-      let letter = await deps.letters.get(ctx.refId);
+      const letter = await deps.letters.get(ctx.refId);
       if (!letter || letter.serviceAddress === null || letter.operatorId === null) throw new AppError('LETTER_INCOMPLETE', 'letter has no delivery target');
       // Sign once and store the bytes: every retry resends exactly them (§6.6 rule 7).
       let prepared = letter.preparedRequest !== null && letter.requestSha256 !== null
@@ -317,9 +324,13 @@ export function deliverHandler(deps: DigitalPostDeps): JobHandler {
         });
         throw deliveryRetry(finalDecision, cause);
       }
-      letter = await deps.letters.get(ctx.refId);
-      if (!letter) return;
-      const l = letter;
+      // Paper and hold need the letter as it is now; a delivered letter needs nothing more from its row.
+      let l: LetterRecord = letter;
+      if (finalDecision.kind !== 'delivered') {
+        const fresh = await deps.letters.get(ctx.refId);
+        if (!fresh) return;
+        l = fresh;
+      }
       const next = await deps.store.transaction(async (tx) => {
         const cur = await tx.getDelivery(ctx.refId, { forUpdate: true });
         if (!cur || (cur.status !== 'SENDING' && cur.status !== 'RETRY_WAIT')) { await tx.completeOutbox(ctx.outboxId); return undefined; }
