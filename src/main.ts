@@ -53,7 +53,7 @@ import type { PayloadPreparer } from './use-cases/sdk/sdk-deps.js';
 import { createSdkRouter } from './api/sdk/sdk.router.js';
 import { createSdkProblemHandler } from './api/sdk/sdk.problem.js';
 import { withSdkBodyLimit } from './api/sdk/body-limit.js';
-import { createAs4AccessPoint } from '../adapters/sdk/as4/index.js';
+import { createAs4AccessPoint, createBackoffPolicy } from '../adapters/sdk/as4/index.js';
 import { commonName, createSmpCertificateDirectory, createSmpClient, createSmpPeerResolver, createSmpTrust, createStaticSmpLocator } from '../adapters/sdk/smp/index.js';
 import { createAs4DuplicateRepository } from './store/as4-duplicate.repository.js';
 import type { AccessPoint, CertificateDirectory } from './ports/sdk.port.js';
@@ -454,7 +454,8 @@ async function startAs4AccessPoint(config: Config, ours: string, deps: { pool: D
   const apKey = read(config.SDK_AS4_KEY_FILE);
   const partyId = config.SDK_AS4_PARTY_ID ?? commonName(apCert);
   if (partyId === undefined) throw new AppError('SDK_AS4_PARTY_ID_MISSING', 'SDK_AS4_CERT_FILE has no CN; set SDK_AS4_PARTY_ID');
-  const smp = createSmpClient({ locator: createStaticSmpLocator(config.SMP_URL), trust: createSmpTrust(caBundle), tls: { caPem: caBundle }, timeoutMs: config.UPSTREAM_TIMEOUT_MS, logger: deps.logger });
+  const smp = createSmpClient({ locator: createStaticSmpLocator(config.SMP_URL), trust: createSmpTrust(caBundle), tls: { caPem: caBundle }, timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    cacheTtlMs: config.SDK_SMP_CACHE_TTL_MS, negativeCacheTtlMs: Math.min(config.SDK_SMP_CACHE_TTL_MS, 300_000), logger: deps.logger });
   // ICD 0007 participants are organisation numbers: carry it with each certificate for the core's organisation check.
   const organizationNumber = async (p: string): Promise<string | undefined> => /^0007:(\d{10})$/.exec(p)?.[1];
   const accessPoint = await createAs4AccessPoint({
@@ -465,6 +466,7 @@ async function startAs4AccessPoint(config: Config, ours: string, deps: { pool: D
     peers: createSmpPeerResolver(smp),
     listen: { host: config.SDK_AS4_LISTEN_HOST, port: config.SDK_AS4_LISTEN_PORT },
     duplicates: createAs4DuplicateRepository(deps.pool),
+    ...(config.SDK_AS4_RETRY_ATTEMPTS > 0 ? { retry: createBackoffPolicy({ attempts: config.SDK_AS4_RETRY_ATTEMPTS, initialDelayMs: config.SDK_AS4_RETRY_INTERVAL_MS, factor: 1 }) } : {}),
     logger: deps.logger,
   });
   deps.logger.warn({ event: 'SDK_AS4_LISTENING', url: accessPoint.url, partyId, smp: config.SMP_URL }, 'SDK: built-in AS4 access point listening (mutual TLS)');

@@ -133,6 +133,9 @@ export const KEYS = {
   SDK_AS4_KEY_FILE: def('Private key for SDK_AS4_CERT_FILE (PEM).', `${DEV}/org-tls-server.key`, str),
   SDK_AS4_LISTEN_HOST: def('Interface of the AS4 access point\'s own mutual-TLS HTTPS server (SDK_ACCESS_POINT=as4).', '127.0.0.1', str),
   SDK_AS4_LISTEN_PORT: def('Port of the AS4 access point\'s own HTTPS server, path /as4 (0 = any free port, logged at start).', '0', int(0, 65535)),
+  SDK_AS4_RETRY_ATTEMPTS: def('AS4 send attempts (first included) while the receiving access point is unreachable; 0 = the P-mode\'s (Domibus 12;4;CONSTANT: 5 attempts, 3 minutes apart).', '0', int(0, 100)),
+  SDK_AS4_RETRY_INTERVAL_MS: def('Delay between AS4 send attempts when SDK_AS4_RETRY_ATTEMPTS is set.', '180000', int(10, 86_400_000)),
+  SDK_SMP_CACHE_TTL_MS: def('How long verified SMP/CertPub metadata (receiving AP, O2O certificates) is reused (SDK_ACCESS_POINT=as4); 0 = look up every time.', '3600000', int(0, 86_400_000)),
   UPSTREAM_TIMEOUT_MS: def('Timeout for each upstream call.', '15000', int(100, 600_000)),
   // --- identity (OIDC, tillitsnivå 3)
   OIDC_ISSUER: def('OpenID Provider issuer URL. Default: the development identity provider.', `http://localhost:${SIMULATOR_PORTS.identity}`, url),

@@ -1,0 +1,297 @@
+// Benchmark of SDK between organisations (issue 7 "Must show"; ../shared/specs/sdk.md §8, §11): two real
+// gateway processes, A (Sändebuds kommun, org-* keys) and B (Region Dev, peer1-* keys), exchange messages over
+// the built-in AS4 access point with mutual TLS; an SMP/CertPub simulator started here tells each where the
+// other is. Reported:
+//
+// * one large message (one PDF attachment; the JSON request is --large-mb MB, default 29) A → B until A sees
+//   ACCEPTED: each process's peak RSS (/proc/<pid>/status VmHWM) before and after, as a ratio to the payload
+//   size — both the whole peak and the growth over the idle process (a Node process with the gateway loaded
+//   is ~200 MB before any message, so the whole-peak ratio mostly measures that baseline);
+// * --small (default 1000) small messages A → B (--concurrency parallel POSTs) until all are ACCEPTED at A;
+// * the raw RSA-2048 signing rate of one thread, measured in the same run, for comparison.
+//
+//   npm run bench:sdk -- [--large-mb 29] [--small 1000] [--concurrency 32] [--sign-seconds 2]
+//
+// Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test: two fresh databases are
+// created and dropped) and Redis (REDIS_URL, default redis://127.0.0.1:6379). The last line is one JSON object.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ensureDevPki, type DevParty, type DevPki } from '../dev-pki.js';
+import { ROOT } from '../../src/main.js';
+import { startSmpSimulator, type SmpSimParticipant } from '../../adapters/sdk/smp/simulator/index.js';
+
+const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
+const B = { orgNumber: '2321000016', name: 'Region Dev', participant: '0007:2321000016', sign: 'peer1-sign', enc: 'peer1-enc', ap: 'peer1-tls' } as const;
+type Org = typeof A | typeof B;
+const SCOPES = ['urn:sdk.api:sendMessage', 'urn:sdk.api:getMessage', 'urn:sdk.api:getMessageByFilter'];
+
+const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
+
+function options(): { largeMb: number; small: number; concurrency: number; signSeconds: number } {
+  const { values } = parseArgs({
+    options: {
+      'large-mb': { type: 'string', default: '29' },
+      small: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '32' },
+      'sign-seconds': { type: 'string', default: '2' },
+    },
+    strict: true,
+  });
+  const num = (name: string, raw: string, min: number, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      process.stderr.write(`--${name}: expected a number from ${min} to ${max}, got "${raw}"\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return {
+    largeMb: num('large-mb', values['large-mb'], 0.1, 30), small: Math.floor(num('small', values.small, 0, 100_000)),
+    concurrency: Math.floor(num('concurrency', values.concurrency, 1, 512)), signSeconds: num('sign-seconds', values['sign-seconds'], 0.1, 60),
+  };
+}
+
+/** RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on this (one) thread, over a small buffer. */
+function rawSignRate(seconds: number): number {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('<SignedInfo>' + 'x'.repeat(200) + '</SignedInfo>');
+  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey); // warm up
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(Math.round(seconds * 1e9));
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < 10; i++) sign('sha256', data, privateKey);
+    n += 10;
+    now = process.hrtime.bigint();
+  }
+  return n / (Number(now - start) / 1e9);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child { url: string; issuer: string; pid: number; stop(): Promise<number | null> }
+
+function startMain(env: Record<string, string>): Promise<Child> {
+  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+  delete base.DATABASE_URL;
+  delete base.REDIS_URL;
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-200_000); });
+  child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
+      const idp = /"identityProvider":"(http:\/\/[^"]+)"/.exec(out);
+      if (m?.[1] && idp?.[1] && child.pid !== undefined) {
+        clearInterval(timer);
+        resolve({ url: m[1], issuer: idp[1], pid: child.pid, stop: async () => { child.kill('SIGTERM'); return exited; } });
+      }
+    }, 100);
+    void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${(err || out).slice(0, 3000)}`)); });
+  });
+}
+
+/** Peak and current resident set size of a process, in bytes (Linux /proc). */
+function rss(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { peak: kb('VmHWM'), now: kb('VmRSS') };
+}
+
+async function token(gw: Child): Promise<string> {
+  const meta = (await (await fetch(`${gw.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+  const res = await fetch(meta.token_endpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('case-system:dev-case-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'urn:sandebud:api', scope: SCOPES.join(' ') }),
+  });
+  const json = (await res.json()) as { access_token?: string; error?: string };
+  if (!json.access_token) throw new Error(`token request failed: ${json.error ?? res.status}`);
+  return json.access_token;
+}
+
+function messageBody(label: string, files: { fileName: string; contentType: string; content: string }[], text?: string): string {
+  return JSON.stringify({ data: { type: 'messages', attributes: {
+    confidentiality: true, label, sender: A.participant, recipient: B.participant,
+    senderAttention: { subOrganization: { extension: `sdk:inkorg:${A.participant}` } },
+    recipientAttention: { subOrganization: { extension: `sdk:inkorg:${B.participant}` } },
+    digitalDocument: [{ documentId: 'd1', ...(text !== undefined ? { contentTextBody: [text] } : {}), ...(files.length > 0 ? { contentFiles: files } : {}) }],
+  } } });
+}
+
+/** A syntactically plausible PDF whose base64 is `base64Bytes` long: incompressible bytes in one stream. */
+function largePdfBase64(base64Bytes: number): string {
+  const total = Math.floor(base64Bytes / 4) * 3;
+  const head = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 0 >>\nstream\n', 'latin1');
+  const tail = Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1');
+  const body = randomBytes(Math.max(0, total - head.length - tail.length));
+  return Buffer.concat([head, body, tail]).toString('base64');
+}
+
+async function post(gw: Child, bearer: string, body: string): Promise<string> {
+  const res = await fetch(`${gw.url}/v1/sdk/messages`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body });
+  if (res.status !== 201) throw new Error(`POST /v1/sdk/messages: ${res.status} ${(await res.text()).slice(0, 500)}`);
+  return res.headers.get('location')!;
+}
+
+async function statusOf(gw: Child, bearer: string, location: string): Promise<string> {
+  const m = (await (await fetch(`${gw.url}${location}`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as { data: { attributes: { messageStatus: string } } };
+  return m.data.attributes.messageStatus;
+}
+
+async function countWithStatus(gw: Child, bearer: string, status: string): Promise<number> {
+  const r = (await (await fetch(`${gw.url}/v1/sdk/messages?filter[messageStatus]=${status}&page[size]=1`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as { meta: { page: { total: number } } };
+  return r.meta.page.total;
+}
+
+async function until(what: string, timeoutMs: number, cond: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main(): Promise<void> {
+  const opt = options();
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  log(`raw signing rate: RSA-2048 SHA-256 on one thread for ${opt.signSeconds} s …`);
+  const rawSignPerS = rawSignRate(opt.signSeconds);
+  log(`  ${round(rawSignPerS)} signatures/s`);
+
+  const pki: DevPki = await ensureDevPki(path.join(os.tmpdir(), 'sandebud-test-pki'));
+  const read = (f: string): string => readFileSync(f, 'utf8');
+  const file = (p: DevParty, kind: 'crt' | 'key'): string => (kind === 'crt' ? pki.cert(p) : pki.key(p));
+  const suffix = randomBytes(4).toString('hex');
+  const dbNames = [`sandebud_bench_sdk_a_${suffix}`, `sandebud_bench_sdk_b_${suffix}`] as const;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  for (const n of dbNames) await admin.query(`CREATE DATABASE ${n}`);
+  await admin.end();
+  const dbUrl = (name: string): string => { const u = new URL(adminUrl); u.pathname = `/${name}`; return u.toString(); };
+
+  const ports = { a: await freePort(), b: await freePort() };
+  const participant = (org: Org, port: number): SmpSimParticipant => ({
+    id: org.participant,
+    endpoint: { url: `https://127.0.0.1:${port}/as4`, certificatePem: read(pki.cert(org.ap)) },
+    certificates: { signingPem: [read(pki.cert(org.sign))], encryptionPem: [read(pki.cert(org.enc))] },
+  });
+  const smp = await startSmpSimulator({
+    port: 0, tls: { keyPem: read(pki.key('smp-tls')), certPem: read(pki.cert('smp-tls')), caPem: read(pki.caBundleFile) },
+    signer: { keyPem: read(pki.key('smp-sign')), certPem: read(pki.cert('smp-sign')) },
+    participants: [participant(A, ports.a), participant(B, ports.b)],
+  });
+  const envOf = (org: Org, db: string, port: number): Record<string, string> => ({
+    DATABASE_URL: dbUrl(db), REDIS_URL: redisUrl, QUEUE_NAME: `bench-sdk-${org.orgNumber}-${suffix}`, SIMULATORS: 'true',
+    CERTS_DIR: pki.dir, TRUST_CA_FILE: pki.caBundleFile, ORG_NUMBER: org.orgNumber, ORG_NAME: org.name,
+    ORG_SIGN_CERT_FILE: file(org.sign, 'crt'), ORG_SIGN_KEY_FILE: file(org.sign, 'key'),
+    ORG_ENC_CERT_FILE: file(org.enc, 'crt'), ORG_ENC_KEY_FILE: file(org.enc, 'key'),
+    ORG_SEAL_CERT_FILE: file('org-seal', 'crt'), ORG_SEAL_KEY_FILE: file('org-seal', 'key'),
+    TLS_CLIENT_CERT_FILE: file('org-tls-client', 'crt'), TLS_CLIENT_KEY_FILE: file('org-tls-client', 'key'),
+    SIGNING_SERVICE_CERT_FILE: file('signing-service-sign', 'crt'),
+    SDK_ACCESS_POINT: 'as4', SMP_URL: smp.url, SDK_AS4_LISTEN_PORT: String(port),
+    SDK_AS4_CERT_FILE: file(org.ap, 'crt'), SDK_AS4_KEY_FILE: file(org.ap, 'key'),
+    SDK_AS4_RETRY_ATTEMPTS: '20', SDK_AS4_RETRY_INTERVAL_MS: '1000',
+  });
+  let a: Child | undefined;
+  let b: Child | undefined;
+  try {
+    log('starting gateway A (2120000000) and gateway B (2321000016) with SDK_ACCESS_POINT=as4 …');
+    [a, b] = await Promise.all([startMain(envOf(A, dbNames[0], ports.a)), startMain(envOf(B, dbNames[1], ports.b))]);
+    const [tokenA] = await Promise.all([token(a)]);
+
+    // Warm up (JIT, SMP cache, TLS sessions) with one small message.
+    const warm = await post(a, tokenA, messageBody('warm-up', [], 'Hej.'));
+    await until('the warm-up receipt', 60_000, async () => (await statusOf(a!, tokenA, warm)) === 'ACCEPTED');
+
+    // --- one large message
+    const idle = { a: rss(a.pid), b: rss(b.pid) };
+    const pdf = largePdfBase64(Math.round(opt.largeMb * 1_000_000) - 2_000);
+    const largeBody = messageBody('Stor bilaga', [{ fileName: 'stor.pdf', contentType: 'application/pdf', content: pdf }]);
+    const payloadBytes = Buffer.byteLength(largeBody);
+    log(`large message: ${round(payloadBytes / 1e6, 2)} MB request (PDF ${round((pdf.length * 3) / 4 / 1e6, 2)} MB) …`);
+    const t0 = performance.now();
+    const large = await post(a, tokenA, largeBody);
+    let largeStatus = '';
+    await until('the large message\'s receipt', 600_000, async () => {
+      largeStatus = await statusOf(a!, tokenA, large);
+      return largeStatus === 'ACCEPTED' || largeStatus === 'MESSAGE_EXCHANGE_ERROR';
+    });
+    const largeMs = performance.now() - t0;
+    const after = { a: rss(a.pid), b: rss(b.pid) };
+    log(`  ${largeStatus} after ${round(largeMs / 1000, 2)} s; peak RSS A ${round(after.a.peak / 1e6)} MB, B ${round(after.b.peak / 1e6)} MB`);
+
+    // --- many small messages
+    const acceptedBefore = await countWithStatus(a, tokenA, 'ACCEPTED');
+    log(`${opt.small} small messages A → B, ${opt.concurrency} in parallel …`);
+    const t1 = performance.now();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < opt.small) {
+        const i = next++;
+        await post(a!, tokenA, messageBody(`Litet ${i}`, [], `Meddelande ${i}.`));
+      }
+    };
+    await Promise.all(Array.from({ length: opt.concurrency }, worker));
+    const acceptMs = performance.now() - t1;
+    let accepted = 0;
+    let failed = 0;
+    await until('all small messages ACCEPTED', 1_800_000, async () => {
+      accepted = (await countWithStatus(a!, tokenA, 'ACCEPTED')) - acceptedBefore;
+      failed = await countWithStatus(a!, tokenA, 'MESSAGE_EXCHANGE_ERROR');
+      return accepted + failed >= opt.small;
+    });
+    const smallMs = performance.now() - t1;
+    const perS = (accepted / smallMs) * 1000;
+    log(`  ${accepted} ACCEPTED, ${failed} MESSAGE_EXCHANGE_ERROR in ${round(smallMs / 1000, 2)} s (${round(perS)} messages/s; API accepted all in ${round(acceptMs / 1000, 2)} s)`);
+
+    const ratio = (n: number): number => round(n / payloadBytes, 2);
+    const report = {
+      bench: 'sdk',
+      large: {
+        status: largeStatus, payload_bytes: payloadBytes, seconds: round(largeMs / 1000, 2),
+        a: { idle_rss_bytes: idle.a.now, peak_rss_bytes: after.a.peak, peak_rss_ratio: ratio(after.a.peak), peak_growth_ratio: ratio(after.a.peak - idle.a.now) },
+        b: { idle_rss_bytes: idle.b.now, peak_rss_bytes: after.b.peak, peak_rss_ratio: ratio(after.b.peak), peak_growth_ratio: ratio(after.b.peak - idle.b.now) },
+        target_ratio: 3,
+      },
+      small: { messages: opt.small, accepted, failed, concurrency: opt.concurrency, seconds: round(smallMs / 1000, 2), messages_per_s: round(perS), api_accept_seconds: round(acceptMs / 1000, 2) },
+      raw_rsa2048_sign_per_s: round(rawSignPerS),
+      small_messages_per_s_per_raw_sign: round(perS / rawSignPerS, 4),
+      cpus: os.cpus().length,
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } finally {
+    await Promise.all([a?.stop(), b?.stop()].map((p) => p?.catch(() => undefined)));
+    await smp.close().catch(() => undefined);
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    for (const n of dbNames) await c.query(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`).catch(() => undefined);
+    await c.end();
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  process.stderr.write(`bench:sdk failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
