@@ -4,7 +4,9 @@ FROM node:20-slim AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# npm install, not npm ci: the lock file was made where foreign-platform optional binaries (@swc/core-darwin-*, …)
+# could not be fetched, and `npm ci` refuses a lock without them. Versions still come from package-lock.json.
+RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-slim AS runtime
 WORKDIR /app
