@@ -34,7 +34,8 @@ describe('mutual TLS for systems (MTLS_CLIENT_CA_FILE)', () => {
   let port: number;
   beforeAll(async () => {
     pki = await ensureDevPki(path.join(os.tmpdir(), 'sandebud-test-pki'));
-    app = await startAuthApp({ label: 'authmtls', env: { MTLS_CLIENT_CA_FILE: pki.caBundleFile } });
+    // The same TLS files the server below uses: MTLS_CLIENT_CA_FILE requires the gateway to end TLS itself.
+    app = await startAuthApp({ label: 'authmtls', env: { MTLS_CLIENT_CA_FILE: pki.caBundleFile, TLS_SERVER_CERT_FILE: pki.cert('org-tls-server'), TLS_SERVER_KEY_FILE: pki.key('org-tls-server') } });
     const opts = mtlsServerOptions(app.config);
     expect(opts).toMatchObject({ requestCert: true, rejectUnauthorized: false });
     server = https.createServer({ cert: readFileSync(pki.cert('org-tls-server')), key: readFileSync(pki.key('org-tls-server')), ...opts }, app.app);
