@@ -64,7 +64,8 @@ import { createPrivateKey, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { Router } from 'express';
 import { autoPostFormHtml, createCentralSigningService, createOrganisationSealer, createSignatureValidator, sealKeyFromPem, signatureValidateCommand } from '../adapters/signing/index.js';
-import { authenticateFromSignerParameter, startSigningServiceSimulator, type Authenticate, type SigningServiceSimulator } from '../adapters/signing/simulator/index.js';
+import { startSigningServiceSimulator, type SigningServiceOidcOptions, type SigningServiceSimulator } from '../adapters/signing/simulator/index.js';
+import { DEV_ACR, signingServiceClient } from '../adapters/identity/simulator/index.js';
 import { AppError } from './domain/errors.js';
 import type { CentralSigningService } from './ports/signing.port.js';
 import { createSigningStore } from './store/signing.repository.js';
@@ -144,8 +145,14 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
   let far: World['handles']['far']; let print: World['handles']['print'];
   let signing: World['handles']['signing'];
   try {
-    idp = await startDevIdentityProvider({ port: port(9), publicUrl, apiAudience: config.API_AUDIENCE, signingKeyPem: read(pki.key('idp-sign')), logger });
+    // The signing service (issue 8) listens first: the dev identity provider needs its origin for the
+    // signing-service client's redirect URI, and the simulator reads the provider's issuer once it runs.
+    const signingOidc: { current?: SigningServiceOidcOptions } = {};
+    signing = await startDevSigningService(config, pki, port(8), () => signingOidc.current);
+    stops.push(() => signing.close());
+    idp = await startDevIdentityProvider({ port: port(9), publicUrl, apiAudience: config.API_AUDIENCE, signingKeyPem: read(pki.key('idp-sign')), logger, extraClients: [signingServiceClient(signing.origin)] });
     stops.push(() => idp.close());
+    signingOidc.current = devSigningOidc(idp.issuer);
     urls.identityProvider = idp.issuer;
     if (config.defaulted.has('OIDC_ISSUER')) overrides.OIDC_ISSUER = idp.issuer;
 
@@ -163,9 +170,7 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
     urls.print = print.url;
     if (config.defaulted.has('FAR_URL')) overrides.FAR_URL = far.url;
     if (config.defaulted.has('PRINT_PROVIDER_URL')) overrides.PRINT_PROVIDER_URL = print.url;
-    // Signing service (issue 8): see the signing wiring section at the end of this file.
-    signing = await startDevSigningService(config, pki, port(8), idp.users);
-    stops.push(() => signing.close());
+    // Signing service (issue 8), started above: see the signing wiring section at the end of this file.
     urls.signingService = signing.url;
     if (config.defaulted.has('SIGNING_SERVICE_URL')) overrides.SIGNING_SERVICE_URL = signing.url;
     logger.warn({ event: 'SIMULATORS_STARTED', urls }, 'DEVELOPMENT ONLY: local simulators of the external parties are running');
@@ -527,19 +532,14 @@ function signatureCrlFiles(config: Config): string[] {
 }
 
 /**
- * Development: the simulator "authenticates" the signer the request names (a `signer` form or query parameter still
- * overrides it, so tests can play another person), with the names the dev identity provider has for that person.
+ * Development: the simulator sends the signer to the dev identity provider (client `signing-service`, see
+ * signingServiceClient) and accepts only LoA3 or LoA4 logins; the personnummer comes from the ID token.
  */
-function devSignerAuthentication(users: readonly { personalIdentityNumber?: string; givenName: string; familyName: string }[]): Authenticate {
-  return (ctx) => {
-    const pnr = ctx.form.signer ?? ctx.query.get('signer') ?? ctx.request.requestedSigner ?? undefined;
-    const user = users.find((u) => pnr !== undefined && u.personalIdentityNumber === pnr);
-    const names: Record<string, string> = user ? { givenName: user.givenName, surname: user.familyName } : {};
-    return authenticateFromSignerParameter({ ...ctx, form: { ...(pnr !== undefined ? { signer: pnr } : {}), ...names, ...ctx.form } });
-  };
+function devSigningOidc(issuer: string): SigningServiceOidcOptions {
+  return { issuer, clientId: 'signing-service', clientSecret: 'dev-signing-secret', requiredAcr: [DEV_ACR.loa3, DEV_ACR.loa4] };
 }
 
-async function startDevSigningService(config: Config, pki: DevPki, port: number, users: Parameters<typeof devSignerAuthentication>[0]): Promise<SigningServiceSimulator> {
+async function startDevSigningService(config: Config, pki: DevPki, port: number, oidc: () => SigningServiceOidcOptions | undefined): Promise<SigningServiceSimulator> {
   const read = (f: string) => readFileSync(f, 'utf8');
   return startSigningServiceSimulator({
     port,
@@ -548,7 +548,9 @@ async function startDevSigningService(config: Config, pki: DevPki, port: number,
     issuer: { cert: read(pki.cert('signing-issuer')) + read(pki.rootCaCertFile), key: read(pki.key('signing-issuer')) },
     responseSigner: { cert: read(pki.cert('signing-service-sign')), key: read(pki.key('signing-service-sign')) },
     requesterCertificates: [read(resolvePath(config, config.ORG_SIGN_CERT_FILE))],
-    authenticate: devSignerAuthentication(users),
+    oidc,
+    // Only until the identity provider runs (oidc() is undefined): nobody can sign yet.
+    authenticate: () => Promise.resolve({ ok: false, failure: 'authn-failed' }),
   });
 }
 

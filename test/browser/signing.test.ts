@@ -1,8 +1,9 @@
 // The signing round trip in a real browser (issue 8 "Simulator … including in a browser test"; signing.md §2, §4):
 // headless Debian Chromium logs in as a case worker through the dev identity provider at LoA3, asks (with the
 // session and CSRF token) for a PDF to be signed by themselves, opens the sign URL and follows the auto-posting
-// forms: our page (nonce'd script under its own CSP) → the HTTPS signing-service simulator → our response endpoint.
-// Then the result is validated through the API: valid, signed by that person.
+// forms: our page (nonce'd script under its own CSP) → the HTTPS signing-service simulator → the dev identity
+// provider's login page, where the signer logs in again at LoA3 → the simulator → our response endpoint.
+// Then the result is validated through the API: valid, signed by that person. The LoA2-only persona is refused.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { makePdf } from '../fixtures/signing/kit.js';
@@ -71,7 +72,13 @@ maybe('signing in a real browser (Chromium)', () => {
 
     const before = t.gw.world!.signing.received.length;
     await page.goto(created.json.signUrl as string);
-    await page.waitForURL(`${t.gw.url}/v1/signing/responses`);
+    // The signing service sends the signer to the identity provider's login page (a fresh login, LoA3 essential).
+    await page.waitForSelector('#login-form');
+    expect(page.url().startsWith(`${t.gw.world!.idp.issuer}/interaction/`)).toBe(true);
+    expect(await page.textContent('body')).toContain('signing-service');
+    await page.fill('#username', user.username);
+    await page.fill('#password', user.password);
+    await Promise.all([page.waitForURL(`${t.gw.url}/v1/signing/responses`), page.click('#login-submit')]);
     await page.waitForSelector('#signing-result');
     expect(await page.getAttribute('#signing-result', 'data-status')).toBe('SIGNED');
     expect(await page.textContent('#signing-result')).toBe('Dokumentet är underskrivet.');
@@ -94,6 +101,39 @@ maybe('signing in a real browser (Chromium)', () => {
     const report = v.json.report as { verdict: string; signatures: { status: string; format: string; signer: Record<string, string> }[] };
     expect(report.verdict).toBe('valid');
     expect(report.signatures[0]).toMatchObject({ status: 'valid', format: 'PAdES', signer: { personnummer: user.personalIdentityNumber, givenName: user.givenName, surname: user.familyName } });
+    await context.close();
+  }, 60000);
+
+  it('the LoA2-only persona (lena) is refused at the signing service: FAILED with SIGNING_UNSUPPORTED_LOA', async () => {
+    const caseworker = t.gw.world!.idp.users.find((u) => u.username === 'caseworker1')!;
+    const lena = t.gw.world!.idp.users.find((u) => u.username === 'lena')!;
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`${t.gw.url}/me`);
+    await page.waitForSelector('#login-form');
+    await page.fill('#username', caseworker.username);
+    await page.fill('#password', caseworker.password);
+    await Promise.all([page.waitForURL(`${t.gw.url}/me`), page.click('#login-submit')]);
+    const csrf = (await call(page, '/me')).json.csrfToken as string;
+    const created = await call(page, '/v1/signing/requests', {
+      method: 'POST', csrf, key: 'browser-sign-lena',
+      body: { document: { content: (await makePdf('Avtal')).toString('base64'), contentType: 'application/pdf' }, signer: { personalIdentityNumber: lena.personalIdentityNumber }, signMessage: 'Avtal (browser test)' },
+    });
+    expect(created.status).toBe(202);
+    const id = created.json.id as string;
+
+    await page.goto(created.json.signUrl as string);
+    await page.waitForSelector('#login-form');
+    await page.fill('#username', lena.username);
+    await page.fill('#password', lena.password);
+    await Promise.all([page.waitForURL(`${t.gw.url}/v1/signing/responses`), page.click('#login-submit')]);
+    await page.waitForSelector('#signing-result');
+    expect(await page.getAttribute('#signing-result', 'data-status')).toBe('FAILED');
+    expect(await page.textContent('#signing-code')).toBe('SIGNING_UNSUPPORTED_LOA');
+
+    await page.goto(`${t.gw.url}/me`);
+    const done = await call(page, `/v1/signing/requests/${id}`);
+    expect(done.json).toMatchObject({ status: 'FAILED', result: null, error: { code: 'SIGNING_UNSUPPORTED_LOA' } });
     await context.close();
   }, 60000);
 });

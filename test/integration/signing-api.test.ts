@@ -1,11 +1,14 @@
 // Signing and validation through the real gateway (issue 8 "Must show"; ../shared/specs/signing.md §2 flow, §4
 // binding, §5.3 consume-once, §9 validation, §6.4 seal): a case system asks, the browser steps (sign URL → signing
-// service simulator → response endpoint) are driven as form POSTs over HTTP(S), then the result is validated through
-// the API with the configured trust. Real PostgreSQL, Redis, dev identity provider tokens and the HTTPS simulator.
+// service simulator → the dev identity provider's login → simulator → response endpoint) are driven as form POSTs
+// and redirects over HTTP(S), then the result is validated through the API with the configured trust. Real
+// PostgreSQL, Redis, dev identity provider tokens and logins, and the HTTPS simulator.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolvePath } from '../../src/config/index.js';
-import { makePdf, OTHER_PNR, parseAutoPostForm, postForm, SAMPLE_XML, TEST_PNR } from '../fixtures/signing/kit.js';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { DEV_ACR, DEV_PASSWORD } from '../../adapters/identity/simulator/index.js';
+import { makePdf, OTHER_PNR, parseAutoPostForm, SAMPLE_XML, TEST_PNR } from '../fixtures/signing/kit.js';
 import { startTestGateway, systemToken, type TestGateway } from '../support/gateway.js';
 
 const SCOPES = ['urn:sandebud:signing:sign', 'urn:sandebud:signing:validate'];
@@ -36,6 +39,11 @@ describe('signing and validation through the gateway', () => {
     t = await startTestGateway();
     token = await systemToken(t.gw, 'case-system', 'dev-case-secret', SCOPES);
     caBundle = readFileSync(resolvePath(t.gw.config, t.gw.config.TRUST_CA_FILE), 'utf8');
+    // The signers of these tests log in at the dev identity provider (at LoA3) during signing: two test personas.
+    const persona = (username: string, pnr: string, givenName: string, familyName: string) => ({
+      username, password: DEV_PASSWORD, sub: username, acr: DEV_ACR.loa3, givenName, familyName, personalIdentityNumber: pnr, description: 'signing test persona',
+    });
+    t.gw.world!.idp.users.push(persona('tess', TEST_PNR, 'Tess', 'Testsson'), persona('other', OTHER_PNR, 'Otto', 'Annan'));
   }, 90000);
   afterAll(async () => { await t?.stop(); });
 
@@ -62,14 +70,63 @@ describe('signing and validation through the gateway', () => {
     return (await res.json()) as Validation;
   }
 
-  /** The browser steps: sign URL → auto-posted form to the signing service → auto-posted response back to us. */
-  async function browserSteps(signUrl: string, query = ''): Promise<{ status: number; page: string; responseFields: Record<string, string>; signPageCsp: string | null }> {
+  /**
+   * The signer's browser at the signing service: post the form, follow the redirects to the dev identity provider's
+   * login page, log in as `username` (or cancel there), follow the redirects back to the simulator's answer.
+   */
+  async function atSigningService(action: string, fields: Record<string, string>, login: { username: string; cancel?: boolean }): Promise<{ status: number; body: string }> {
+    const agent = new Agent({ connect: { ca: caBundle } });
+    const jar = new Map<string, Map<string, string>>();
+    const go = async (url: string, form?: Record<string, string>): Promise<{ status: number; url: string; body: string }> => {
+      let current = url;
+      let body = form === undefined ? undefined : new URLSearchParams(form).toString();
+      for (let hop = 0; hop < 15; hop++) {
+        const cookies = jar.get(new URL(current).origin) ?? new Map<string, string>();
+        jar.set(new URL(current).origin, cookies);
+        const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' };
+        if (cookies.size > 0) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+        const res = await undiciFetch(current, { method: body === undefined ? 'GET' : 'POST', headers, body, redirect: 'manual', dispatcher: agent });
+        for (const line of res.headers.getSetCookie()) {
+          const [pair = '', ...attrs] = line.split(';');
+          const name = pair.slice(0, pair.indexOf('=')).trim();
+          const value = pair.slice(pair.indexOf('=') + 1).trim();
+          if (value === '' || attrs.some((a) => /^\s*expires=thu, 01 jan 1970/i.test(a) || /^\s*max-age=0\s*$/i.test(a))) cookies.delete(name);
+          else cookies.set(name, value);
+        }
+        const location = res.headers.get('location');
+        if (res.status < 300 || res.status >= 400 || location === null) return { status: res.status, url: current, body: await res.text() };
+        await res.arrayBuffer();
+        current = new URL(location, current).href;
+        body = undefined;
+      }
+      throw new Error('too many redirects');
+    };
+    try {
+      // The service answers with a page that moves on to the identity provider (a meta refresh, not a redirect).
+      const atService = await go(action, fields);
+      const onward = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(atService.body)?.[1];
+      if (onward === undefined) throw new Error(`signing service answered ${atService.status}: ${atService.body.slice(0, 300)}`);
+      const loginPage = await go(onward.replace(/&amp;/g, '&'));
+      expect(loginPage.url.startsWith(`${t.gw.world!.idp.issuer}/interaction/`)).toBe(true);
+      const uid = /action="\/interaction\/([^/"]+)\/login"/.exec(loginPage.body)?.[1];
+      if (uid === undefined) throw new Error(`no login form at ${loginPage.url} (${loginPage.status}): ${loginPage.body.slice(0, 300)}`);
+      const interaction = new URL(`/interaction/${uid}/`, loginPage.url).href;
+      const done = login.cancel ? await go(`${interaction}abort`, {}) : await go(`${interaction}login`, { username: login.username, password: DEV_PASSWORD });
+      expect(done.url.startsWith(`${new URL(action).origin}/oidc/callback?`)).toBe(true);
+      return { status: done.status, body: done.body };
+    } finally {
+      await agent.close();
+    }
+  }
+
+  /** The browser steps: sign URL → auto-posted form to the signing service → login there → auto-posted response back to us. */
+  async function browserSteps(signUrl: string, login: { username: string; cancel?: boolean } = { username: 'tess' }): Promise<{ status: number; page: string; responseFields: Record<string, string>; signPageCsp: string | null }> {
     const signPage = await fetch(signUrl);
     expect(signPage.status).toBe(200);
     const html = await signPage.text();
     const toService = parseAutoPostForm(html);
     expect(toService.action).toBe(t.gw.simulators.signingService);
-    const atService = await postForm(`${toService.action}${query ? `?${query}` : ''}`, toService.fields, caBundle);
+    const atService = await atSigningService(toService.action, toService.fields, login);
     expect(atService.status).toBe(200);
     const back = parseAutoPostForm(atService.body);
     expect(back.action).toBe(`${t.gw.url}/v1/signing/responses`); // posted back to our Audience only
@@ -179,7 +236,7 @@ describe('signing and validation through the gateway', () => {
 
   it('another person at the signing service → FAILED with SIGNING_USER_MISMATCH; the request stays failed', async () => {
     const created = await create(requestBody(SAMPLE_XML, 'application/xml'));
-    const steps = await browserSteps(created.signUrl!, `signer=${OTHER_PNR}`);
+    const steps = await browserSteps(created.signUrl!, { username: 'other' });
     expect(steps.status).toBe(403);
     expect(pageCode(steps.page)).toBe('SIGNING_USER_MISMATCH');
     const s = await status(created.id);
@@ -190,7 +247,7 @@ describe('signing and validation through the gateway', () => {
 
   it('the signer cancels → FAILED with SIGNING_USER_CANCELLED', async () => {
     const created = await create(requestBody(await pdfPromise, 'application/pdf'));
-    const steps = await browserSteps(created.signUrl!, 'scenario=user-cancel');
+    const steps = await browserSteps(created.signUrl!, { username: 'tess', cancel: true });
     expect(steps.status).toBe(409);
     expect((await status(created.id))).toMatchObject({ status: 'FAILED', error: { code: 'SIGNING_USER_CANCELLED' } });
   }, 30000);

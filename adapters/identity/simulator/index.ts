@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../../../src/lib/logger.js';
 import { DEV_ACR, devClients, devUsers, type DevClient, type DevUser } from './users.js';
 import { loginPage, simplePage } from './pages.js';
 
-export { DEV_ACR, DEV_PASSWORD, devClients, devUsers, type DevClient, type DevUser } from './users.js';
+export { DEV_ACR, DEV_PASSWORD, devClients, devUsers, signingServiceClient, type DevClient, type DevUser } from './users.js';
 
 export interface DevIdentityProviderOptions {
   /** 0 = any free port. */
@@ -29,6 +29,11 @@ export interface DevIdentityProviderOptions {
   /** Interface to bind (default 127.0.0.1: loopback only). */
   host?: string;
   logger?: Logger;
+  /**
+   * More dev clients besides devClients(publicUrl), e.g. the signing-service simulator's code-flow client, whose
+   * redirect URI is on its own origin (started first, so its port is known): see signingServiceClient().
+   */
+  extraClients?: DevClient[];
 }
 
 /** Switches tests flip at run time. */
@@ -105,7 +110,7 @@ export async function startDevIdentityProvider(opts: DevIdentityProviderOptions)
   const issuer = (opts.issuer ?? `http://localhost:${port}`).replace(/\/$/, '');
   const publicUrl = opts.publicUrl ?? 'http://localhost:3000';
   const users = devUsers();
-  const clients = devClients(publicUrl);
+  const clients = [...devClients(publicUrl), ...(opts.extraClients ?? [])];
   const mode: DevIdentityProviderMode = { ignoreEssentialAcr: false };
   const { key, alg } = signingKey(opts.signingKeyPem);
   const jwk = await jose.exportJWK(key);

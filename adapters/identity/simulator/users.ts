@@ -71,3 +71,12 @@ export function devClients(publicUrl: string): DevClient[] {
     { clientId: 'admin-cli', clientSecret: 'dev-admin-cli-secret', grantTypes: ['client_credentials'], scopes: ['urn:sandebud:admin'], redirectUris: [], postLogoutRedirectUris: [], description: 'administration scripts (urn:sandebud:admin)' },
   ];
 }
+
+/**
+ * The signing-service simulator's client (issue 8): code flow + PKCE, its callback on the simulator's own origin
+ * (known once the simulator listens, so it is passed to the provider as an extra client).
+ */
+export function signingServiceClient(simulatorOrigin: string): DevClient {
+  const base = simulatorOrigin.replace(/\/$/, '');
+  return { clientId: 'signing-service', clientSecret: 'dev-signing-secret', grantTypes: ['authorization_code'], scopes: [], redirectUris: [`${base}/oidc/callback`], postLogoutRedirectUris: [], description: 'the signing-service simulator: authenticates the signer at LoA3 (code + PKCE)' };
+}

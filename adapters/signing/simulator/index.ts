@@ -8,6 +8,7 @@ export {
   type AuthenticationResult,
   type SignRequestSummary,
   type SigningServiceSimulator,
+  type SigningServiceOidcOptions,
   type SigningServiceSimulatorOptions,
   type SimulatedFailure,
 } from './signing-service.simulator.js';

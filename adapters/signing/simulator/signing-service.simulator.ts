@@ -1,7 +1,8 @@
 // Central signing service simulator (Sweden Connect DSS extension): ../shared/specs/signing.md §2 steps 4–5,
 // §4 (POST binding), §5 (SignResponse), §8 (signer certificate profile) and style.md convention 6 (real
 // protocol over a real socket; never imports our mappers or clients, so the two cannot share a bug).
-// It accepts a SignRequest, authenticates the signer through a pluggable function, issues a short-lived
+// It accepts a SignRequest, authenticates the signer at an OpenID provider (the dev identity provider, LoA3) or,
+// without the `oidc` option, through a pluggable function, issues a short-lived
 // signer certificate from the configured issuing CA, signs every task and posts back a signed SignResponse.
 import 'reflect-metadata';
 import { createHash, createPrivateKey, generateKeyPair, randomBytes, sign as cryptoSign, webcrypto, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
@@ -9,6 +10,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
+import * as jose from 'jose';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 
@@ -24,6 +26,9 @@ const BINDING = 'POST/XML/1.0';
 const ENTITY = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
 const URI_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 const PNR_ATTR = 'urn:oid:1.2.752.29.4.13';
+/** OIDC Swedish claims and scopes (CLAIMS-SE), as the dev identity provider issues them. */
+const CLAIMS_SE = 'https://id.oidc.se/claim/';
+const SCOPE_SE = 'https://id.oidc.se/scope/';
 const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const SHA256_URI = 'http://www.w3.org/2001/04/xmlenc#sha256';
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
@@ -78,7 +83,7 @@ export interface AuthenticationContext {
   query: URLSearchParams;
 }
 
-/** The IdP step; replace with the dev OIDC provider later (§2 step 4). */
+/** The IdP step when no `oidc` option is set (§2 step 4). */
 export type Authenticate = (ctx: AuthenticationContext) => Promise<AuthenticationResult>;
 
 /**
@@ -96,6 +101,15 @@ export const authenticateFromSignerParameter: Authenticate = async ({ form, quer
   return { ok: true, signer: { personalIdentityNumber: pnr, givenName, surname, displayName: `${givenName} ${surname}`, loa: get('loa') ?? request.loa[0] ?? 'http://id.elegnamnden.se/loa/1.0/loa3' } };
 };
 
+/** The signer's login at an OpenID provider (the dev identity provider), code flow + PKCE (§2 step 4). */
+export interface SigningServiceOidcOptions {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** acr values accepted (and asked for as essential); anything else is answered with unsupported-loa. */
+  requiredAcr: string[];
+}
+
 export interface SigningServiceSimulatorOptions {
   port?: number;
   /** HTTPS server certificate and key (PEM), e.g. certs-dev signing-service-tls. */
@@ -105,6 +119,12 @@ export interface SigningServiceSimulatorOptions {
   /** Key and certificate that sign SignResponses (PEM). */
   responseSigner: { cert: string; key: string };
   authenticate?: Authenticate;
+  /**
+   * If set, the signer logs in at this OpenID provider: POST /sign redirects the browser there and GET /oidc/callback
+   * (on the simulator's origin) continues; `authenticate` is then not used. A function is read per request, for a
+   * provider started after the simulator (its client's redirect URI needs the simulator's port).
+   */
+  oidc?: SigningServiceOidcOptions | (() => SigningServiceOidcOptions | undefined);
   /** If given, the SignRequest signature must verify with one of these (PEM); the spec's MUST (§3 ds:Signature). */
   requesterCertificates?: string[];
   /** Lifetime of issued signer certificates (default 60 minutes). */
@@ -115,6 +135,8 @@ export interface SigningServiceSimulatorOptions {
 export interface SigningServiceSimulator {
   /** POST endpoint for the SignRequest form (https://127.0.0.1:<port>/sign). */
   url: string;
+  /** https://127.0.0.1:<port> (the OIDC redirect URI is <origin>/oidc/callback). */
+  origin: string;
   /** Requests seen, in order (for tests: "received exactly the expected calls"). */
   received: SignRequestSummary[];
   close(): Promise<void>;
@@ -386,6 +408,14 @@ function responsePage(audience: string, requestId: string, signedXml: string): s
   );
 }
 
+/** Continue to the OP's authorization endpoint (meta refresh; no script). */
+function loginRedirectPage(href: string): string {
+  return (
+    `<!DOCTYPE html><html><head><meta charset="utf-8"/><meta http-equiv="refresh" content="0;url=${escXml(href)}"/><title>Underskriftstjänst (simulator)</title></head>` +
+    `<body><p><a id="to-login" href="${escXml(href)}">Fortsätt till inloggning / continue to sign in</a></p></body></html>`
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Server
 
@@ -412,34 +442,41 @@ export async function startSigningServiceSimulator(opts: SigningServiceSimulator
   const lifetimeMs = (opts.certificateLifetimeMinutes ?? 60) * 60_000;
   const received: SignRequestSummary[] = [];
 
-  const handle = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'https://localhost');
-    if (req.method !== 'POST' || url.pathname !== '/sign') {
-      res.writeHead(404).end();
-      return;
+  type Reply = import('node:http').ServerResponse;
+  interface Pending { summary: SignRequestSummary; tasks: Element[]; codeVerifier: string; nonce: string; expires: number }
+  const pending = new Map<string, Pending>();
+  const oidcOf = (): SigningServiceOidcOptions | undefined => (typeof opts.oidc === 'function' ? opts.oidc() : opts.oidc);
+  let origin = '';
+  const discovery = new Map<string, Promise<{ authorization_endpoint: string; token_endpoint: string; jwks: ReturnType<typeof jose.createRemoteJWKSet> }>>();
+  const discover = (issuer: string) => {
+    let d = discovery.get(issuer);
+    if (d === undefined) {
+      d = (async () => {
+        const res = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
+        if (!res.ok) throw new Error(`OpenID discovery at ${issuer} failed: ${res.status}`);
+        const meta = (await res.json()) as { issuer: string; authorization_endpoint: string; token_endpoint: string; jwks_uri: string };
+        if (meta.issuer !== issuer) throw new Error('OpenID discovery: issuer mismatch');
+        return { authorization_endpoint: meta.authorization_endpoint, token_endpoint: meta.token_endpoint, jwks: jose.createRemoteJWKSet(new URL(meta.jwks_uri)) };
+      })();
+      d.catch(() => discovery.delete(issuer));
+      discovery.set(issuer, d);
     }
-    const form = await readForm(req, 1024 * 1024);
-    if (form['Binding'] !== BINDING || !form['RelayState'] || !form['EidSignRequest']) throw new BadRequest('Binding, RelayState and EidSignRequest are required');
-    const xml = Buffer.from(form['EidSignRequest'], 'base64').toString('utf8');
-    const doc = parse(xml);
-    if (opts.requesterCertificates && !verifyRequestSignature(xml, doc, opts.requesterCertificates)) throw new BadRequest('the SignRequest is not signed by a known requester');
-    const { summary, tasks } = summarize(doc);
-    if (summary.requestId !== form['RelayState']) throw new BadRequest('RelayState must equal RequestID');
-    if (!/^https?:\/\//.test(summary.audience)) throw new BadRequest('Audience must be an http(s) URL');
-    received.push(summary);
+    return d;
+  };
+
+  const answer = (res: Reply, summary: SignRequestSummary, now: Date, parts: Omit<ResponseParts, 'request' | 'now'>): void => {
+    const signed = signResponse(responseXml({ request: summary, now, ...parts }), responseSigner);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(responsePage(summary.audience, summary.requestId, signed));
+  };
+
+  /** After authentication: the §3 checks, the signer certificate, the signed tasks, the SignResponse. */
+  const complete = async (res: Reply, summary: SignRequestSummary, tasks: Element[], auth: AuthenticationResult): Promise<void> => {
     const now = clock();
-    const answer = (parts: Omit<ResponseParts, 'request' | 'now'>): void => {
-      const signed = signResponse(responseXml({ request: summary, now, ...parts }), responseSigner);
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(responsePage(summary.audience, summary.requestId, signed));
-    };
-    const age = now.getTime() - Date.parse(summary.requestTime);
-    if (Number.isNaN(age) || age > MAX_REQUEST_AGE_MS + SKEW_MS || age < -SKEW_MS) return answer({ failure: 'req-expired' });
-    const auth = await authenticate({ request: summary, form, query: url.searchParams });
-    if (!auth.ok) return answer({ failure: auth.failure });
+    if (!auth.ok) return answer(res, summary, now, { failure: auth.failure });
     const signer = auth.signer;
     // §3 Signer: the service MUST match the named signer against the authenticated one.
-    if (summary.requestedSigner !== null && summary.requestedSigner !== signer.personalIdentityNumber) return answer({ failure: 'user-mismatch' });
-    if (summary.loa.length > 0 && !summary.loa.includes(signer.loa)) return answer({ failure: 'unsupported-loa' });
+    if (summary.requestedSigner !== null && summary.requestedSigner !== signer.personalIdentityNumber) return answer(res, summary, now, { failure: 'user-mismatch' });
+    if (summary.loa.length > 0 && !summary.loa.includes(signer.loa)) return answer(res, summary, now, { failure: 'unsupported-loa' });
     const instant = signer.authnInstant ?? now;
     const assertionRef = `_${randomBytes(16).toString('hex')}`;
     const issued = await issueSignerCertificate(issuerCert, issuerKey, signer, { idp: summary.identityProvider, instant, assertionRef, serviceId: summary.signService, now, lifetimeMs });
@@ -454,7 +491,102 @@ export async function startSigningServiceSimulator(opts: SigningServiceSimulator
       throw new BadRequest(`SigType ${meta.sigType} is not supported`);
     });
     const chain = [certDer, ...issuerDers];
-    return answer({ assertion: { signer, instant, assertionRef }, chain, tasks: signedTasks });
+    return answer(res, summary, now, { assertion: { signer, instant, assertionRef }, chain, tasks: signedTasks });
+  };
+
+  /** POST /sign with oidc: keep the request, send the browser on to the OP's login (code + PKCE, state, nonce, essential acr). */
+  const redirectToLogin = async (res: Reply, oidc: SigningServiceOidcOptions, summary: SignRequestSummary, tasks: Element[]): Promise<void> => {
+    const op = await discover(oidc.issuer);
+    const state = randomBytes(32).toString('base64url');
+    const nonce = randomBytes(32).toString('base64url');
+    const codeVerifier = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    for (const [k, p] of pending) if (p.expires < now) pending.delete(k);
+    pending.set(state, { summary, tasks, codeVerifier, nonce, expires: now + 10 * 60_000 });
+    const to = new URL(op.authorization_endpoint);
+    to.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: oidc.clientId,
+      redirect_uri: `${origin}/oidc/callback`,
+      scope: `openid ${SCOPE_SE}naturalPersonNumber ${SCOPE_SE}naturalPersonInfo`,
+      state,
+      nonce,
+      code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      prompt: 'login',
+      claims: JSON.stringify({ id_token: { acr: { essential: true, values: oidc.requiredAcr } } }),
+      ...(summary.requestedSigner !== null ? { login_hint: summary.requestedSigner } : {}),
+    }).toString();
+    // A page that navigates on, not a 3xx: browsers apply the requester's CSP form-action to redirects of the form
+    // post (our sign page allows posting to the signing service only), so a redirect to the OP would be blocked.
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(loginRedirectPage(to.href));
+  };
+
+  /** GET /oidc/callback: redeem the code, verify the ID token, require the acr, read the personnummer claim. */
+  const oidcLogin = async (oidc: SigningServiceOidcOptions, query: URLSearchParams, p: Pending): Promise<AuthenticationResult> => {
+    const error = query.get('error');
+    if (error !== null) return { ok: false, failure: error === 'access_denied' ? 'user-cancel' : error === 'unmet_authentication_requirements' ? 'unsupported-loa' : 'authn-failed' };
+    const code = query.get('code');
+    if (code === null) return { ok: false, failure: 'authn-failed' };
+    const op = await discover(oidc.issuer);
+    const tokenRes = await fetch(op.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(oidc.clientId)}:${encodeURIComponent(oidc.clientSecret)}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: `${origin}/oidc/callback`, code_verifier: p.codeVerifier }).toString(),
+    });
+    if (!tokenRes.ok) return { ok: false, failure: 'authn-failed' };
+    const idToken = ((await tokenRes.json()) as { id_token?: unknown }).id_token;
+    if (typeof idToken !== 'string') return { ok: false, failure: 'authn-failed' };
+    let claims: jose.JWTPayload;
+    try {
+      ({ payload: claims } = await jose.jwtVerify(idToken, op.jwks, { issuer: oidc.issuer, audience: oidc.clientId, algorithms: ['RS256', 'ES256', 'PS256'], requiredClaims: ['exp', 'iat', 'sub'] }));
+    } catch {
+      return { ok: false, failure: 'authn-failed' };
+    }
+    if (claims.nonce !== p.nonce) return { ok: false, failure: 'security-violation' };
+    if (typeof claims.acr !== 'string' || !oidc.requiredAcr.includes(claims.acr)) return { ok: false, failure: 'unsupported-loa' };
+    const pnr = claims[`${CLAIMS_SE}personalIdentityNumber`];
+    if (typeof pnr !== 'string' || pnr === '') return { ok: false, failure: 'authn-failed' };
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const givenName = str(claims.given_name);
+    const surname = str(claims.family_name);
+    return {
+      ok: true,
+      signer: {
+        personalIdentityNumber: pnr, givenName, surname, displayName: str(claims.name) || `${givenName} ${surname}`, loa: claims.acr,
+        ...(typeof claims.auth_time === 'number' ? { authnInstant: new Date(claims.auth_time * 1000) } : {}),
+      },
+    };
+  };
+
+  const handle = async (req: import('node:http').IncomingMessage, res: Reply): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const oidc = oidcOf();
+    if (oidc && req.method === 'GET' && url.pathname === '/oidc/callback') {
+      const state = url.searchParams.get('state');
+      const p = state !== null ? pending.get(state) : undefined;
+      if (state === null || p === undefined || p.expires < Date.now()) throw new BadRequest('unknown or expired state');
+      pending.delete(state);
+      return complete(res, p.summary, p.tasks, await oidcLogin(oidc, url.searchParams, p));
+    }
+    if (req.method !== 'POST' || url.pathname !== '/sign') {
+      res.writeHead(404).end();
+      return;
+    }
+    const form = await readForm(req, 1024 * 1024);
+    if (form['Binding'] !== BINDING || !form['RelayState'] || !form['EidSignRequest']) throw new BadRequest('Binding, RelayState and EidSignRequest are required');
+    const xml = Buffer.from(form['EidSignRequest'], 'base64').toString('utf8');
+    const doc = parse(xml);
+    if (opts.requesterCertificates && !verifyRequestSignature(xml, doc, opts.requesterCertificates)) throw new BadRequest('the SignRequest is not signed by a known requester');
+    const { summary, tasks } = summarize(doc);
+    if (summary.requestId !== form['RelayState']) throw new BadRequest('RelayState must equal RequestID');
+    if (!/^https?:\/\//.test(summary.audience)) throw new BadRequest('Audience must be an http(s) URL');
+    received.push(summary);
+    const now = clock();
+    const age = now.getTime() - Date.parse(summary.requestTime);
+    if (Number.isNaN(age) || age > MAX_REQUEST_AGE_MS + SKEW_MS || age < -SKEW_MS) return answer(res, summary, now, { failure: 'req-expired' });
+    if (oidc) return redirectToLogin(res, oidc, summary, tasks);
+    return complete(res, summary, tasks, await authenticate({ request: summary, form, query: url.searchParams }));
   };
 
   const server = https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, (req, res) => {
@@ -464,8 +596,10 @@ export async function startSigningServiceSimulator(opts: SigningServiceSimulator
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  origin = `https://127.0.0.1:${port}`;
   return {
-    url: `https://127.0.0.1:${port}/sign`,
+    url: `${origin}/sign`,
+    origin,
     received,
     close: () =>
       new Promise<void>((resolve, reject) => {

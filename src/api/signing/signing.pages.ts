@@ -18,12 +18,14 @@ const STATIC_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action '
 
 /**
  * Send the auto-posting form. helmet's app-wide CSP allows scripts from 'self' only, so this response gets its own
- * policy: the one nonce'd script, and form-action limited to the signing service's origin.
+ * policy: the one nonce'd script, and form-action limited to the signing service (and the https hops it redirects to).
  */
 export function sendAutoPostForm(res: Response, render: (nonce: string) => string, action: string): void {
   const nonce = randomBytes(16).toString('base64');
   const target = new URL(action).origin;
-  pageHeaders(res, `default-src 'none'; script-src 'nonce-${nonce}'; form-action ${target}; base-uri 'none'; frame-ancestors 'none'`);
+  // form-action also governs redirects after the post (Chromium), and a real signing service answers the posted
+  // SignRequest by redirecting to its identity provider: so any https origin may follow the signing service.
+  pageHeaders(res, `default-src 'none'; script-src 'nonce-${nonce}'; form-action ${target} https:; base-uri 'none'; frame-ancestors 'none'`);
   res.status(200).send(render(nonce));
 }
 
