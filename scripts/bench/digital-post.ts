@@ -18,10 +18,11 @@
 // to its DELIVERED event, from delivery_events. With batches every letter of a batch is accepted at once, so
 // this is mostly queueing time; the HTTP accept time of each batch request is reported separately
 // (batch_accept_ms). The last line printed is one JSON object.
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { rawSignRate } from './baseline.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ensureDevPki } from '../dev-pki.js';
@@ -67,22 +68,6 @@ function options(): { letters: number; batch: number; concurrency: number; poolS
   };
 }
 
-/** RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on this (one) thread, over a small buffer. */
-function rawSignRate(seconds: number): number {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const data = Buffer.from('<SignedInfo>' + 'x'.repeat(200) + '</SignedInfo>');
-  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey); // warm up
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const end = start + BigInt(Math.round(seconds * 1e9));
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 10; i++) sign('sha256', data, privateKey);
-    n += 10;
-    now = process.hrtime.bigint();
-  }
-  return n / (Number(now - start) / 1e9);
-}
 
 /**
  * N distinct, valid 12-digit personnummer (date + three-digit serial + Luhn check digit) that no simulator

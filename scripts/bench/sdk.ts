@@ -15,12 +15,13 @@
 // Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test: two fresh databases are
 // created and dropped) and Redis (REDIS_URL, default redis://127.0.0.1:6379). The last line is one JSON object.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { rawSignRate } from './baseline.js';
 import pg from 'pg';
 import { ensureDevPki, type DevParty, type DevPki } from '../dev-pki.js';
 import { ROOT } from '../../src/main.js';
@@ -58,22 +59,6 @@ function options(): { largeMb: number; small: number; concurrency: number; signS
   };
 }
 
-/** RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second on this (one) thread, over a small buffer. */
-function rawSignRate(seconds: number): number {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const data = Buffer.from('<SignedInfo>' + 'x'.repeat(200) + '</SignedInfo>');
-  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey); // warm up
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const end = start + BigInt(Math.round(seconds * 1e9));
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 10; i++) sign('sha256', data, privateKey);
-    n += 10;
-    now = process.hrtime.bigint();
-  }
-  return n / (Number(now - start) / 1e9);
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
