@@ -1,34 +1,16 @@
 // `sandebud digital-post` against the real gateway (issue 5, "CLI"): the command runs as a real child process
 // (`node bin/sandebud.js …`) with client credentials from the environment and a token from the gateway's
 // development identity provider; FaR, the mailbox operators and the print provider are the simulators.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TEST_RECIPIENTS } from '../../adapters/digital-post/simulator/index.js';
 import { run } from '../../src/cli/sandebud.js';
 import { runDigitalPost } from '../../src/cli/digital-post.command.js';
-import { ROOT } from '../../src/main.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { runCli } from '../support/cli.js';
 
-interface Ran { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/sandebud.js'), ...args], {
-      cwd: ROOT,
-      // No NODE_OPTIONS from jest (--experimental-vm-modules) and no inherited SANDEBUD_* settings.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 function capture(): { io: { stdout: (s: string) => void; stderr: (s: string) => void }; out: string[]; err: string[] } {
   const out: string[] = [];

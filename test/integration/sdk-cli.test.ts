@@ -1,34 +1,18 @@
 // `sandebud sdk …` (issue 6): `sdk validate <file>` as a real child process on the SDK reference examples (one JSON
 // object on stdout, exit 0), and `sdk addresses list|add|grant|revoke` against a running gateway's admin API with a
 // real client-credentials token of the development admin-cli client — every change lands in the audit trail.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../src/cli/sandebud.js';
 import { ROOT } from '../../src/main.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { runCli } from '../support/cli.js';
 
 const REFERENCE = path.resolve(ROOT, '../shared/reference/sdk');
 const haveReference = existsSync(REFERENCE);
 
-interface Ran { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/sandebud.js'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 function capture(): { io: { stdout: (s: string) => void; stderr: (s: string) => void }; out: () => string; err: () => string } {
   const out: string[] = [];
