@@ -1,19 +1,9 @@
 // Building per-signature reports the same way for every format: ../shared/specs/signing.md §9.3.
-import type { AuthContextInfo, ChainEntry, Coverage, RevocationInfo, SignatureFormat, SignatureLevel, SignatureReport, SignedAtInfo, SignerInfo, ValidationReason } from '../../../src/domain/signing.js';
+import type { Coverage, RevocationInfo, SignatureFormat, SignatureReport, SignedAtInfo, ValidationReason } from '../../../src/domain/signing.js';
 import { verdictFor } from '../../../src/domain/signing.js';
 
-export interface ReportParts {
-  id: string;
-  format: SignatureFormat;
-  level: SignatureLevel;
-  signer: SignerInfo | null;
-  authContext?: AuthContextInfo;
-  signedAt: SignedAtInfo;
-  chain: ChainEntry[];
-  revocation: RevocationInfo;
-  algorithms: { signature?: string; digest?: string };
-  covers: Coverage;
-}
+/** Everything of a signature report except the verdict, which buildReport derives from the reason. */
+export type ReportParts = Omit<SignatureReport, 'status' | 'reason' | 'reasonText' | 'detail' | 'etsi'>;
 
 export const NO_TIME: SignedAtInfo = { claimed: null, proven: null, source: null, timestamped: false };
 export const UNKNOWN_REVOCATION: RevocationInfo = { status: 'unknown', source: null };
