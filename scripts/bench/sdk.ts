@@ -10,7 +10,11 @@
 // * --small (default 1000) small messages A → B (--concurrency parallel POSTs) until all are ACCEPTED at A;
 // * the raw RSA-2048 signing rate of one thread, measured in the same run, for comparison.
 //
-//   npm run bench:sdk -- [--large-mb 29] [--small 1000] [--concurrency 32] [--sign-seconds 2]
+//   npm run bench:sdk -- [--large-mb 29] [--small 1000] [--concurrency 32] [--sign-seconds 2] [--trace]
+//
+// --trace: the gateways log at info level, and each one's resident set is sampled every 20 ms while the large
+// message travels; stderr then gets both timelines (RSS next to the log events), to see which stage peaks.
+// `node --expose-gc --import tsx scripts/bench/sdk-memory.ts` measures the stages one by one in one process.
 //
 // Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test: two fresh databases are
 // created and dropped) and Redis (REDIS_URL, default redis://127.0.0.1:6379). The last line is one JSON object.
@@ -35,13 +39,14 @@ const SCOPES = ['urn:sdk.api:sendMessage', 'urn:sdk.api:getMessage', 'urn:sdk.ap
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
 const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
 
-function options(): { largeMb: number; small: number; concurrency: number; signSeconds: number } {
+function options(): { largeMb: number; small: number; concurrency: number; signSeconds: number; trace: boolean } {
   const { values } = parseArgs({
     options: {
       'large-mb': { type: 'string', default: '29' },
       small: { type: 'string', default: '1000' },
       concurrency: { type: 'string', default: '32' },
       'sign-seconds': { type: 'string', default: '2' },
+      trace: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -56,6 +61,7 @@ function options(): { largeMb: number; small: number; concurrency: number; signS
   return {
     largeMb: num('large-mb', values['large-mb'], 0.1, 30), small: Math.floor(num('small', values.small, 0, 100_000)),
     concurrency: Math.floor(num('concurrency', values.concurrency, 1, 512)), signSeconds: num('sign-seconds', values['sign-seconds'], 0.1, 60),
+    trace: values.trace,
   };
 }
 
@@ -73,14 +79,28 @@ async function freePort(): Promise<number> {
 
 interface Child { url: string; issuer: string; pid: number; stop(): Promise<number | null> }
 
-function startMain(env: Record<string, string>): Promise<Child> {
-  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+/** --trace: log events of a gateway (pino JSON lines), with their time. */
+type EventSink = (at: number, event: string) => void;
+
+function startMain(env: Record<string, string>, onEvent?: EventSink): Promise<Child> {
+  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: onEvent ? 'info' : 'warn', NODE_ENV: 'development' };
   delete base.DATABASE_URL;
   delete base.REDIS_URL;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const probe = onEvent !== undefined && env.MEMORY_PROBE_FILE !== undefined ? ['--import', './scripts/bench/memory-probe.mjs'] : [];
+  const child: ChildProcess = spawn(process.execPath, [...probe, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout?.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-200_000); });
+  let partial = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-200_000);
+    if (onEvent === undefined) return;
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /"event":"([A-Za-z0-9_.]+)"/.exec(line) ?? /"msg":"(request completed)"/.exec(line);
+      if (m) onEvent(Date.now(), m[1]!);
+    }
+  });
   child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -139,9 +159,18 @@ async function post(gw: Child, bearer: string, body: string): Promise<string> {
   return res.headers.get('location')!;
 }
 
+/**
+ * The message's status once it is final (ACCEPTED or MESSAGE_EXCHANGE_ERROR), else 'PENDING'. Asked through
+ * the listing, which carries no documents: GET /v1/sdk/messages/{id} returns the whole 29 MB message, and
+ * polling that five times a second would measure the bench's own reads rather than the transfer.
+ */
 async function statusOf(gw: Child, bearer: string, location: string): Promise<string> {
-  const m = (await (await fetch(`${gw.url}${location}`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as { data: { attributes: { messageStatus: string } } };
-  return m.data.attributes.messageStatus;
+  const id = location.split('/').pop();
+  for (const status of ['ACCEPTED', 'MESSAGE_EXCHANGE_ERROR']) {
+    const r = (await (await fetch(`${gw.url}/v1/sdk/messages?filter[messageStatus]=${status}&page[size]=500`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as { data: Array<{ id: string }> };
+    if (r.data.some((m) => m.id === id)) return status;
+  }
+  return 'PENDING';
 }
 
 async function countWithStatus(gw: Child, bearer: string, status: string): Promise<number> {
@@ -203,7 +232,11 @@ async function main(): Promise<void> {
   let b: Child | undefined;
   try {
     log('starting gateway A (2120000000) and gateway B (2321000016) with SDK_ACCESS_POINT=as4 …');
-    [a, b] = await Promise.all([startMain(envOf(A, dbNames[0], ports.a)), startMain(envOf(B, dbNames[1], ports.b))]);
+    const events: Record<'A' | 'B', Array<{ at: number; event: string }>> = { A: [], B: [] };
+    const sink = (side: 'A' | 'B'): EventSink | undefined => (opt.trace ? (at, event) => { events[side].push({ at, event }); } : undefined);
+    const probeFile = (side: 'A' | 'B'): string => path.join(os.tmpdir(), `sandebud-bench-sdk-${suffix}-${side}.jsonl`);
+    const probeEnv = (side: 'A' | 'B'): Record<string, string> => (opt.trace ? { MEMORY_PROBE_FILE: probeFile(side) } : {});
+    [a, b] = await Promise.all([startMain({ ...envOf(A, dbNames[0], ports.a), ...probeEnv('A') }, sink('A')), startMain({ ...envOf(B, dbNames[1], ports.b), ...probeEnv('B') }, sink('B'))]);
     const [tokenA] = await Promise.all([token(a)]);
 
     // Warm up (JIT, SMP cache, TLS sessions) with one small message.
@@ -216,6 +249,15 @@ async function main(): Promise<void> {
     const largeBody = messageBody('Stor bilaga', [{ fileName: 'stor.pdf', contentType: 'application/pdf', content: pdf }]);
     const payloadBytes = Buffer.byteLength(largeBody);
     log(`large message: ${round(payloadBytes / 1e6, 2)} MB request (PDF ${round((pdf.length * 3) / 4 / 1e6, 2)} MB) …`);
+    const samples: Record<'A' | 'B', Array<{ at: number; rss: number }>> = { A: [], B: [] };
+    const sampler = opt.trace ? setInterval(() => {
+      const now = Date.now();
+      samples.A.push({ at: now, rss: rss(a!.pid).now });
+      samples.B.push({ at: now, rss: rss(b!.pid).now });
+    }, 20) : undefined;
+    events.A.length = 0;
+    events.B.length = 0;
+    const traceStart = Date.now();
     const t0 = performance.now();
     const large = await post(a, tokenA, largeBody);
     let largeStatus = '';
@@ -225,6 +267,29 @@ async function main(): Promise<void> {
     });
     const largeMs = performance.now() - t0;
     const after = { a: rss(a.pid), b: rss(b.pid) };
+    if (sampler !== undefined) {
+      clearInterval(sampler);
+      for (const side of ['A', 'B'] as const) {
+        const idleRss = side === 'A' ? idle.a.now : idle.b.now;
+        const top = samples[side].reduce((m, x) => (x.rss > m.rss ? x : m), { at: 0, rss: 0 });
+        log(`trace ${side}: RSS over idle at each log event (max sampled ${round((top.rss - idleRss) / 1e6)} MB at +${round((top.at - traceStart) / 1000, 2)} s)`);
+        // HTTP_REQUEST lines are the bench's own status polls (one every 200 ms): left out of the timeline.
+        const rows = [...events[side].filter((e) => e.event !== 'HTTP_REQUEST').map((e) => ({ at: e.at, what: e.event })), { at: top.at, what: '<max sampled RSS>' }].sort((x, y) => x.at - y.at);
+        // The gateway's own view (scripts/bench/memory-probe.mjs): V8 heap and external memory next to the RSS.
+        const probes = readFileSync(probeFile(side), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number })
+          .filter((p) => p.at >= traceStart);
+        const mb = (n: number): string => String(round(n / 1e6)).padStart(6);
+        for (const r of rows) {
+          const near = samples[side].filter((x) => Math.abs(x.at - r.at) <= 60);
+          const over = near.length === 0 ? NaN : Math.max(...near.map((x) => x.rss)) - idleRss;
+          const p = probes.reduce<(typeof probes)[number] | undefined>((best, x) => (best === undefined || Math.abs(x.at - r.at) < Math.abs(best.at - r.at) ? x : best), undefined);
+          const inside = p === undefined ? '' : `  heapUsed ${mb(p.heapUsed)} heapTotal ${mb(p.heapTotal)} external ${mb(p.external)} (ArrayBuffers ${mb(p.arrayBuffers)}) rss ${mb(p.rss)}`;
+          log(`  +${String(round((r.at - traceStart) / 1000, 2)).padStart(6)} s  ${String(round(over / 1e6)).padStart(7)} MB over idle${inside}  ${r.what}`);
+        }
+        const top2 = probes.reduce<(typeof probes)[number] | undefined>((m, x) => (m === undefined || x.rss > m.rss ? x : m), undefined);
+        if (top2 !== undefined) log(`  probe max rss ${mb(top2.rss)} MB at +${round((top2.at - traceStart) / 1000, 2)} s: heapUsed ${mb(top2.heapUsed)} heapTotal ${mb(top2.heapTotal)} external ${mb(top2.external)} (ArrayBuffers ${mb(top2.arrayBuffers)})`);
+      }
+    }
     log(`  ${largeStatus} after ${round(largeMs / 1000, 2)} s; peak RSS A ${round(after.a.peak / 1e6)} MB, B ${round(after.b.peak / 1e6)} MB`);
 
     // --- many small messages
