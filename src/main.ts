@@ -40,7 +40,7 @@ import { digitalPostHandlers, type DigitalPostDeps } from './use-cases/digital-p
 import { createDigitalPostRouter } from './api/digital-post/digital-post.router.js';
 // --- SDK message service (issue 6): imports of the SDK wiring section at the end of this file.
 import { createLoopbackNetwork, createSdkMessageService, sdkValidateCommand, tooLongReason, validatePayload, type CliIo } from '../adapters/sdk/index.js';
-import { buildMessagePayload } from '../adapters/sdk/xhe/message.mapper.js';
+import { buildMessagePayloadBytes } from '../adapters/sdk/xhe/message.mapper.js';
 import { SDK_LIMITS, asParticipantId, type SdkMessage } from './domain/sdk/index.js';
 import { createSdkStore } from './store/sdk-message.repository.js';
 import { FunctionAddressRepository } from './store/function-address.repository.js';
@@ -398,7 +398,7 @@ export interface SdkInfo {
 
 /** Serialize and validate an outbound payload exactly as it will be encrypted (XSD, schematron port, 30 000 000 bytes). */
 const prepareSdkPayload: PayloadPreparer = (m: SdkMessage) => {
-  const payload = Buffer.from(buildMessagePayload(m), 'utf8');
+  const payload = buildMessagePayloadBytes(m);
   if (payload.length > SDK_LIMITS.maxOutboundPayloadBytes) return { payload, problems: [tooLongReason(SDK_LIMITS.maxOutboundPayloadBytes)] };
   return { payload, problems: validatePayload(payload, { maxBytes: SDK_LIMITS.maxOutboundPayloadBytes }).reasons };
 };

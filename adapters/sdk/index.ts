@@ -3,7 +3,7 @@
 // inbound envelope (message or receipt) and builds the receipts we owe; it stores nothing and sends nothing.
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../src/domain/errors.js';
-import { MESSAGE_DOCUMENT_ID, PROCESS_ID, RECEIPT_DOCUMENT_ID } from '../../src/domain/sdk/constants.js';
+import { MESSAGE_DOCUMENT_ID, PROCESS_ID, RECEIPT_DOCUMENT_ID, SDK_LIMITS } from '../../src/domain/sdk/constants.js';
 import type { MessageId, ParticipantId } from '../../src/domain/sdk/identifiers.js';
 import type { SdkMessage } from '../../src/domain/sdk/message.js';
 import type { AccessPointRouting, CertificateDirectory, InboundLookups } from '../../src/ports/sdk.port.js';
@@ -31,7 +31,8 @@ export interface SdkMessageServiceOptions {
   clock?: () => Date;
 }
 
-export interface OutboundEnvelope extends SealedMessage {
+/** The sealed envelope and its routing. The payload is not handed back (it was stored at submission). */
+export interface OutboundEnvelope extends Omit<SealedMessage, 'payload'> {
   routing: AccessPointRouting;
 }
 
@@ -64,15 +65,21 @@ export function createSdkMessageService(opts: SdkMessageServiceOptions): SdkMess
         ...(opts.trust ? { trust: opts.trust } : {}),
         ...(opts.canonicalization ? { canonicalization: opts.canonicalization } : {}),
       });
+      // Only the envelope leaves: the payload copy inside `sealed` is dropped here, not kept by the caller.
       return {
-        ...sealed,
+        envelope: sealed.envelope,
+        xheId: sealed.xheId,
         routing: { originalSender: message.sender.id, finalRecipient: message.recipient.id, documentId: MESSAGE_DOCUMENT_ID, processId: PROCESS_ID, xheId: sealed.xheId, conversationId: message.conversationId },
       };
     },
 
     async receive(envelope, transport) {
-      const parsed = safeParse(envelope);
-      const fields = parsed.ok ? readXheFields(parsed.parsed.doc) : null;
+      // One parse serves both the routing decision and the message pipeline; the big CipherValue stays in
+      // `envelope` (validation/inbound.pipeline.ts "Memory").
+      // An envelope over the limit is never parsed (dependencies.md XML rule 3): the pipeline refuses it.
+      const tooLarge = envelope.length > (opts.limits?.maxEnvelopeBytes ?? SDK_LIMITS.maxInboundEnvelopeBytes);
+      const parsed = tooLarge ? undefined : safeParse(envelope, { largeText: true });
+      const fields = parsed?.ok === true ? readXheFields(parsed.parsed.doc) : null;
       const ctx = {
         certificates: opts.certificates,
         ownParticipants: opts.ownParticipants,
@@ -86,7 +93,7 @@ export function createSdkMessageService(opts: SdkMessageServiceOptions): SdkMess
         lookups: opts.lookups,
         ...(transport ? { transport } : {}),
         ...(opts.limits ? { limits: opts.limits } : {}),
-      });
+      }, parsed);
     },
 
     receiptFor(result) {

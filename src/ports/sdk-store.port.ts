@@ -135,8 +135,8 @@ export interface SdkUnitOfWork {
   getMessageByDelivery(deliveryId: string): Promise<SdkMessageRecord | undefined>;
   /** The outbound message with this messageId (receipt correlation, AP events), locked. */
   findOutboundForUpdate(messageId: string): Promise<SdkMessageRecord | undefined>;
-  /** The stored message and payload (undefined once deleted). */
-  getContent(id: string): Promise<{ message: SdkMessage; payload: Buffer | null; envelope: Buffer | null; routing: AccessPointRouting | null } | undefined>;
+  /** The stored message and the envelope we sent (undefined once deleted). The payload is stored, not read back. */
+  getContent(id: string): Promise<{ message: SdkMessage; envelope: Buffer | null; routing: AccessPointRouting | null } | undefined>;
   /** Change the MT–MK status, recording the event and its detail lines; refuses transitions the table forbids. */
   setStatus(id: string, to: MessageStatus, title: string, lines?: NewSdkEventLine[], detail?: string): Promise<SdkMessageRecord>;
   /** Keep the exact signed envelope and its routing (resent unchanged on every retry). */
@@ -159,7 +159,8 @@ export interface SdkUnitOfWork {
 export interface SdkStore {
   transaction<T>(fn: (tx: SdkUnitOfWork) => Promise<T>): Promise<T>;
   getMessage(id: string): Promise<SdkMessageRecord | undefined>;
-  getContent(id: string): Promise<{ message: SdkMessage; payload: Buffer | null } | undefined>;
+  /** The stored message (undefined once deleted). */
+  getContent(id: string): Promise<{ message: SdkMessage } | undefined>;
   listMessages(q: SdkListQuery): Promise<{ items: SdkMessageSummary[]; total: number }>;
   /** Newest first (sdk.md §16.26). */
   listEvents(id: string): Promise<SdkMessageEvent[]>;

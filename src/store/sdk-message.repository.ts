@@ -2,9 +2,10 @@
 // their events, inbound envelopes and — through the foundation's repositories, in the same transaction —
 // deliveries, receipts, outbox rows and audit events. Rows read back are parsed, never cast (style.md §3).
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
+import { parseJsonBytes } from '../lib/large-json.js';
 import type { SdkMessage } from '../domain/sdk/message.js';
 import { canTransition, isMessageStatus, type MessageStatus } from '../domain/sdk/status.js';
 import type { Queryable } from '../ports/queryable.port.js';
@@ -64,6 +65,189 @@ const toRouting = (v: unknown): AccessPointRouting => Routing.parse(v) as Access
 const StoredMessage = z.object({ messageId: z.string(), conversationId: z.string(), confidentiality: z.boolean(), recipient: z.object({}).passthrough(), sender: z.object({}).passthrough() }).passthrough();
 const toMessage = (v: unknown): SdkMessage => StoredMessage.parse(v) as unknown as SdkMessage;
 
+// ---------------------------------------------------------------------------------------------------------
+// Large values (issue 7 "Must show": peak memory ≤ 3 × a 30 MB message). node-postgres reads a whole DataRow
+// into one buffer that grows by doubling and hands bytea over as hex text, so one 40 MB envelope read in one
+// piece costs about ten times its size. Values above LARGE_VALUE_BYTES are therefore read as pieces — one
+// query, one row per piece, each copied at its offset into a Buffer of the final size — and large values are
+// written one per statement (a Bind message holding two of them grows its buffer by copying).
+
+/** Values larger than this are read in pieces. */
+export const LARGE_VALUE_BYTES = 1024 * 1024;
+/**
+ * Size of one piece: a multiple of 3 (its base64 text has no padding inside the value) and small enough that
+ * its text and the socket buffers it arrives in stay in V8's young generation and are collected as they go.
+ */
+const PIECE_BYTES = 48 * 1024;
+
+type Client = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Stream the pieces of the bytea `expr` (an SQL expression over `source`, which selects exactly one row) to
+ * `onPiece` as text: base64 (`encode`), or the bytes themselves when `ascii` (the value is known to be ASCII).
+ * One query, one row per piece, nothing accumulated; bytea never travels as hex (twice its size).
+ */
+async function streamPieces(client: Client, expr: string, source: string, params: unknown[], ascii: boolean, onPiece: (at: number, total: number, text: string) => void): Promise<void> {
+  const n = params.length;
+  const piece = ascii ? `convert_from(substring(v.b FROM g.i FOR $${n + 1}), 'UTF8')` : `encode(substring(v.b FROM g.i FOR $${n + 1}), 'base64')`;
+  // MATERIALIZED: the value is computed (detoasted, converted) once, not once per piece.
+  const sql = `WITH v AS MATERIALIZED (SELECT ${expr} AS b ${source})
+    SELECT g.i AS at, octet_length(v.b) AS total, ${piece} AS part
+    FROM v CROSS JOIN LATERAL generate_series(1, greatest(octet_length(v.b), 1), $${n + 1}) AS g(i)`;
+  await new Promise<void>((resolve, reject) => {
+    const q = new pg.Query<{ at: number; total: number; part: string | null }>(sql, [...params, PIECE_BYTES]);
+    q.on('row', (row: { at: number; total: number; part: string | null }) => onPiece(row.at - 1, row.total, row.part ?? ''));
+    q.on('error', reject);
+    q.on('end', () => resolve());
+    void (client.query as unknown as (q: pg.Query) => unknown)(q);
+  });
+}
+
+/** The bytea `expr` of the one row `source` selects, read in pieces into a Buffer of its size; null without a row. */
+async function readInPieces(client: Client, expr: string, source: string, params: unknown[]): Promise<Buffer | null> {
+  let out: Buffer | null = null;
+  let filled = 0;
+  await streamPieces(client, expr, source, params, false, (at, total, text) => {
+    out ??= Buffer.allocUnsafe(total);
+    filled += out.write(text, at, 'base64');
+  });
+  const result = out as Buffer | null;
+  if (result !== null && filled !== result.length) throw new AppError('SDK_STORE_READ_INCOMPLETE', 'a large value was read incompletely', { retryable: true });
+  return result;
+}
+
+/**
+ * Like readInPieces for a bytea known to hold ASCII text, returned as that text (no Buffer in between); null
+ * without a row or when the value is NULL.
+ */
+async function readAsciiInPieces(client: Client, expr: string, source: string, params: unknown[]): Promise<string | null> {
+  const parts: string[] = [];
+  let size: number | null = -1;
+  let filled = 0;
+  await streamPieces(client, expr, source, params, true, (at, total, text) => {
+    if (at !== filled) throw new AppError('SDK_STORE_READ_INCOMPLETE', 'pieces of a large value arrived out of order', { retryable: true });
+    size = total;
+    parts.push(text);
+    filled += text.length;
+  });
+  if (size === -1 || size === null) return null;
+  if (filled !== size) throw new AppError('SDK_STORE_READ_INCOMPLETE', 'a large value was read incompletely', { retryable: true });
+  return parts.join('');
+}
+
+/** Run `fn` on a connection: the transaction's own, or one borrowed from the pool. */
+async function withClient<T>(db: Queryable, fn: (c: Client) => Promise<T>): Promise<T> {
+  if (typeof (db as Partial<pg.Pool>).totalCount === 'number') {
+    const pool = db as pg.Pool;
+    const c = await pool.connect();
+    try {
+      return await fn(c);
+    } finally {
+      c.release();
+    }
+  }
+  return fn(db as unknown as Client);
+}
+
+/** The column as it would be selected, or NULL when larger than LARGE_VALUE_BYTES (then read it with readInPieces). */
+const smallBytea = (col: string, as = col): string => `CASE WHEN octet_length(${col}) > ${LARGE_VALUE_BYTES} THEN NULL ELSE ${col} END AS ${as}, octet_length(${col}) AS ${as}_length`;
+const smallJsonb = (col: string, as = col): string => `CASE WHEN pg_column_size(${col}) > ${LARGE_VALUE_BYTES} THEN NULL ELSE ${col} END AS ${as}, pg_column_size(${col}) > ${LARGE_VALUE_BYTES} AS ${as}_large`;
+
+/**
+ * Large values that never change once written, by row id, while some caller still holds them: reading the same
+ * one again (the inbound job reads its envelope row several times while it holds the bytes) hands out the
+ * same Buffer instead of a new 40 MB copy. Callers treat these Buffers as read-only, as they do all stored bytes.
+ */
+type ImmutableCache = Map<string, WeakRef<Buffer>>;
+
+/** A bytea column of the row: from the row when small, else in pieces (or from `cache`, for immutable columns). */
+async function byteaColumn(db: Queryable, row: Record<string, unknown>, col: string, table: string, id: string, cache?: ImmutableCache): Promise<Buffer | null> {
+  const length = row[`${col}_length`] as number | null;
+  if (length === null || length <= LARGE_VALUE_BYTES) return (row[col] as Buffer | null) ?? null;
+  const key = `${table}.${col}.${id}`;
+  const held = cache?.get(key)?.deref();
+  if (held !== undefined && held.length === length) return held;
+  const read = await withClient(db, (c) => readInPieces(c, col, `FROM ${table} WHERE id = $1`, [id]));
+  if (read !== null && cache !== undefined) {
+    for (const [k, ref] of cache) if (ref.deref() === undefined) cache.delete(k);
+    cache.set(key, new WeakRef(read));
+  }
+  return read;
+}
+
+/** A jsonb column of the row: from the row when small, else as text in pieces, parsed once. */
+async function jsonbColumn(db: Queryable, row: Record<string, unknown>, col: string, table: string, id: string): Promise<unknown> {
+  if (row[`${col}_large`] !== true) return row[col];
+  const text = await withClient(db, (c) => readInPieces(c, `convert_to(${col}::text, 'UTF8')`, `FROM ${table} WHERE id = $1`, [id]));
+  // The attachments are copied once from the bytes, not through a full-size text (src/lib/large-json.ts).
+  return text === null ? null : parseJsonBytes(text);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Attachments are stored once. The payload XML (stored next to the message) carries every attachment's
+// base64 text verbatim; the message jsonb would carry it a second time. An attachment of LARGE_CONTENT_CHARS
+// or more whose exact text is found in the payload is therefore stored in the jsonb as `content: ""` plus
+// `contentInPayload: {offset, length}` (a byte range of the payload, checked byte for byte before it is
+// written), and read back from there. Payload and message are written together and cleared together.
+
+const LARGE_CONTENT_CHARS = 64 * 1024;
+
+interface PayloadRange { offset: number; length: number }
+
+/** Where `content` stands verbatim in `payload`, or undefined. */
+function findInPayload(payload: Buffer, content: string): PayloadRange | undefined {
+  if (!/^[\x20-\x7e]*$/.test(content)) return undefined;
+  const head = Buffer.from(content.slice(0, 64), 'latin1');
+  const piece = 64 * 1024;
+  for (let at = payload.indexOf(head); at !== -1; at = payload.indexOf(head, at + 1)) {
+    if (at + content.length > payload.length) return undefined;
+    let same = true;
+    for (let i = 0; i < content.length && same; i += piece) {
+      const n = Math.min(piece, content.length - i);
+      same = payload.compare(Buffer.from(content.slice(i, i + n), 'latin1'), 0, n, at + i, at + i + n) === 0;
+    }
+    if (same) return { offset: at, length: content.length };
+  }
+  return undefined;
+}
+
+/** The message as stored: large attachments found in the payload are replaced by their byte range. */
+function storedMessageJson(msg: SdkMessage, payload: Buffer): string {
+  const documents = msg.documents.map((d) => ({
+    ...d,
+    files: d.files.map((f) => {
+      const range = f.content.length >= LARGE_CONTENT_CHARS ? findInPayload(payload, f.content) : undefined;
+      return range === undefined ? f : { ...f, content: '', contentInPayload: range };
+    }),
+  }));
+  return JSON.stringify({ ...msg, documents });
+}
+
+const PayloadRangeSchema = z.object({ offset: z.number().int().nonnegative(), length: z.number().int().nonnegative() });
+
+/**
+ * Put the attachments stored as payload ranges back (see above). Undefined when the payload is gone: the
+ * message was deleted between the two reads.
+ */
+async function withContents(db: Queryable, id: string, stored: unknown): Promise<unknown> {
+  const docs = (stored as { documents?: unknown }).documents;
+  if (!Array.isArray(docs)) return stored;
+  for (const d of docs as Array<{ files?: unknown }>) {
+    if (!Array.isArray(d.files)) continue;
+    for (const f of d.files as Array<Record<string, unknown>>) {
+      if (f.contentInPayload === undefined) continue;
+      const range = PayloadRangeSchema.parse(f.contentInPayload);
+      // Checked to be printable ASCII when it was written: read as text, straight into the string.
+      const text = await withClient(db, (c) => readAsciiInPieces(c, 'substring(payload FROM $2 FOR $3)', 'FROM sdk_messages WHERE id = $1', [id, range.offset + 1, range.length]));
+      if (text === null) return undefined;
+      if (text.length !== range.length) throw new AppError('SDK_STORE_READ_INCOMPLETE', 'an attachment could not be read back from the payload', { retryable: true });
+      f.content = text;
+      delete f.contentInPayload;
+    }
+  }
+  return stored;
+}
+
 const EnvelopeRow = z.object({
   id: z.string(),
   transport_message_id: z.string(),
@@ -79,10 +263,16 @@ const EnvelopeRow = z.object({
   receipt_xhe_id: z.string().nullable(),
   receipt_routing: z.unknown().nullable(),
 });
-const ENV_COLS = 'id, transport_message_id, envelope, routing, received_at, state, kind, xhe_id, sender, verdict, receipt_envelope, receipt_xhe_id, receipt_routing';
+const ENV_COLS = `id, transport_message_id, ${smallBytea('envelope')}, routing, received_at, state, kind, xhe_id, sender, verdict, ${smallBytea('receipt_envelope')}, receipt_xhe_id, receipt_routing`;
 
-function toEnvelope(raw: unknown): InboundEnvelopeRecord {
-  const r = EnvelopeRow.parse(raw);
+/** An inbound envelope row with its large values read (see "Large values"; `envelope` is written once, at insert). */
+async function toEnvelope(db: Queryable, raw: Record<string, unknown>, cache: ImmutableCache): Promise<InboundEnvelopeRecord> {
+  const id = String(raw.id);
+  const r = EnvelopeRow.parse({
+    ...raw,
+    envelope: await byteaColumn(db, raw, 'envelope', 'sdk_inbound_envelopes', id, cache),
+    receipt_envelope: await byteaColumn(db, raw, 'receipt_envelope', 'sdk_inbound_envelopes', id),
+  });
   return {
     id: r.id, transportMessageId: r.transport_message_id, envelope: r.envelope, routing: toRouting(r.routing), receivedAt: r.received_at,
     state: r.state, kind: r.kind, xheId: r.xhe_id, sender: r.sender, verdict: r.verdict, receiptEnvelope: r.receipt_envelope,
@@ -113,6 +303,9 @@ async function insertMessage(db: Queryable, m: NewSdkMessage): Promise<{ record:
   const taken = await db.query('SELECT 1 FROM sdk_messages WHERE id = $1', [m.preferredId]);
   const id = taken.rows.length === 0 ? m.preferredId : randomUUID();
   const conflict = m.direction === 'in' ? 'ON CONFLICT ((lower(sender)), message_id) WHERE direction = \'in\' DO NOTHING' : '';
+  // A large payload or envelope gets a statement of its own (see "Large values"); all is written in this
+  // transaction before anyone can read the row.
+  const separate = m.payload.length + (m.envelope?.length ?? 0) > LARGE_VALUE_BYTES;
   const { rows } = await db.query(
     `INSERT INTO sdk_messages (id, direction, delivery_id, inbound_envelope_id, message_id, conversation_id, ref_to_message_id, sender, recipient,
        sender_address, recipient_address, own_address, confidentiality, creation_date_time, creation_time, status, message, payload, envelope)
@@ -120,8 +313,12 @@ async function insertMessage(db: Queryable, m: NewSdkMessage): Promise<{ record:
      RETURNING ${COLS}`,
     [id, m.direction, m.deliveryId ?? null, m.inboundEnvelopeId ?? null, msg.messageId, msg.conversationId, msg.refToMessageId ?? null, msg.sender.id,
       msg.recipient.id, senderAddress, recipientAddress, ownAddress, msg.confidentiality, msg.creationDateTime, creationTime, m.status,
-      JSON.stringify(msg), m.payload, m.envelope ?? null]);
+      storedMessageJson(msg, m.payload), separate ? null : m.payload, separate ? null : (m.envelope ?? null)]);
   if (rows[0] !== undefined) {
+    if (separate) {
+      await db.query('UPDATE sdk_messages SET payload = $2 WHERE id = $1', [id, m.payload]);
+      if (m.envelope !== undefined) await db.query('UPDATE sdk_messages SET envelope = $2 WHERE id = $1', [id, m.envelope]);
+    }
     await addEvent(db, id, true, { typeCode: m.status, title: m.title });
     return { record: toRecord(rows[0]), created: true };
   }
@@ -142,7 +339,7 @@ async function setStatus(db: Queryable, id: string, to: MessageStatus, title: st
   return toRecord(rows[0]);
 }
 
-function unitOfWork(tx: pg.PoolClient): SdkUnitOfWork {
+function unitOfWork(tx: pg.PoolClient, cache: ImmutableCache): SdkUnitOfWork {
   return {
     insertDelivery: (d) => insertDelivery(tx, d),
     getDelivery: (id, o) => getDelivery(tx, id, o),
@@ -164,11 +361,17 @@ function unitOfWork(tx: pg.PoolClient): SdkUnitOfWork {
       return rows[0] === undefined ? undefined : toRecord(rows[0]);
     },
     async getContent(id) {
-      const { rows } = await tx.query<{ message: unknown; payload: Buffer | null; envelope: Buffer | null; routing: unknown; deleted_at: Date | null }>(
-        'SELECT message, payload, envelope, routing, deleted_at FROM sdk_messages WHERE id = $1', [id]);
+      const { rows } = await tx.query<Record<string, unknown> & { routing: unknown; deleted_at: Date | null }>(
+        `SELECT ${smallJsonb('message')}, ${smallBytea('envelope')}, routing, deleted_at FROM sdk_messages WHERE id = $1`, [id]);
       const r = rows[0];
       if (r === undefined || r.deleted_at !== null) return undefined;
-      return { message: toMessage(r.message), payload: r.payload, envelope: r.envelope, routing: r.routing === null ? null : toRouting(r.routing) };
+      const message = await withContents(tx, id, await jsonbColumn(tx, r, 'message', 'sdk_messages', id));
+      if (message === undefined) return undefined;
+      return {
+        message: toMessage(message),
+        envelope: await byteaColumn(tx, r, 'envelope', 'sdk_messages', id),
+        routing: r.routing === null ? null : toRouting(r.routing),
+      };
     },
     setStatus: (id, to, title, lines, detail) => setStatus(tx, id, to, title, lines, detail),
     async setEnvelope(id, envelope, routing) {
@@ -193,7 +396,7 @@ function unitOfWork(tx: pg.PoolClient): SdkUnitOfWork {
     async getInboundEnvelope(id, o) {
       if (!UUID.test(id)) return undefined;
       const { rows } = await tx.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE id = $1${o?.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
-      return rows[0] === undefined ? undefined : toEnvelope(rows[0]);
+      return rows[0] === undefined ? undefined : toEnvelope(tx, rows[0], cache);
     },
     async updateInboundEnvelope(id, u: InboundEnvelopeUpdate) {
       await tx.query(
@@ -210,7 +413,7 @@ function unitOfWork(tx: pg.PoolClient): SdkUnitOfWork {
     },
     async findByReceiptXheIdForUpdate(receiptXheId) {
       const { rows } = await tx.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE receipt_xhe_id = $1 FOR UPDATE`, [receiptXheId]);
-      return rows[0] === undefined ? undefined : toEnvelope(rows[0]);
+      return rows[0] === undefined ? undefined : toEnvelope(tx, rows[0], cache);
     },
     async getMessageByInboundEnvelope(inboundEnvelopeId) {
       const { rows } = await tx.query(`SELECT ${COLS} FROM sdk_messages WHERE inbound_envelope_id = $1`, [inboundEnvelopeId]);
@@ -221,15 +424,17 @@ function unitOfWork(tx: pg.PoolClient): SdkUnitOfWork {
 
 /** The PostgreSQL SdkStore. */
 export function createSdkStore(pool: pg.Pool): SdkStore {
+  const cache: ImmutableCache = new Map();
   return {
-    transaction: (fn) => withTransaction(pool, (tx) => fn(unitOfWork(tx))),
+    transaction: (fn) => withTransaction(pool, (tx) => fn(unitOfWork(tx, cache))),
     getMessage: (id) => getMessage(pool, id),
     async getContent(id) {
       if (!UUID.test(id)) return undefined;
-      const { rows } = await pool.query<{ message: unknown; payload: Buffer | null; deleted_at: Date | null }>('SELECT message, payload, deleted_at FROM sdk_messages WHERE id = $1', [id]);
+      const { rows } = await pool.query<Record<string, unknown> & { deleted_at: Date | null }>(`SELECT ${smallJsonb('message')}, deleted_at FROM sdk_messages WHERE id = $1`, [id]);
       const r = rows[0];
       if (r === undefined || r.deleted_at !== null) return undefined;
-      return { message: toMessage(r.message), payload: r.payload };
+      const message = await withContents(pool, id, await jsonbColumn(pool, r, 'message', 'sdk_messages', id));
+      return message === undefined ? undefined : { message: toMessage(message) };
     },
     async listMessages(q: SdkListQuery) {
       if (q.visibleAddresses.length === 0) return { items: [], total: 0 };
@@ -262,7 +467,7 @@ export function createSdkStore(pool: pg.Pool): SdkStore {
     async getInboundEnvelope(id) {
       if (!UUID.test(id)) return undefined;
       const { rows } = await pool.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE id = $1`, [id]);
-      return rows[0] === undefined ? undefined : toEnvelope(rows[0]);
+      return rows[0] === undefined ? undefined : toEnvelope(pool, rows[0], cache);
     },
     async isOwnFunctionAddress(address) {
       const { rows } = await pool.query('SELECT 1 FROM function_addresses WHERE address = $1', [address]);

@@ -7,8 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { ParticipantId } from '../../../src/domain/sdk/identifiers.js';
 import type { Logger } from '../../../src/lib/logger.js';
 import type { InboundEnvelopeHandler } from '../../../src/ports/sdk.port.js';
@@ -22,7 +21,45 @@ import { documentForAction, legForAction, type As4Pmode } from './pmode.js';
 import { leafDer, secureEnvelope, verifyEnvelope, WssError, type WssSigningKey } from './wss.js';
 import { readXheRouting, routingProblem } from './xhe-routing.js';
 
-const gunzipAsync = promisify(gunzip);
+/**
+ * gunzip with the output bounded by `max`, into ONE buffer: zlib's output buffer is sized from the gzip
+ * trailer's ISIZE (RFC 1952 §2.3.1), so the result is a view of the buffer zlib wrote, not pieces joined
+ * into a second copy (issue 7 memory). An ISIZE that lies only costs the fallback (pieces joined); output
+ * beyond `max` fails.
+ */
+export function gunzipBounded(gz: Uint8Array, max: number): Promise<Buffer> {
+  const data = Buffer.from(gz.buffer, gz.byteOffset, gz.byteLength);
+  const declared = data.length >= 18 ? data.readUInt32LE(data.length - 4) : 0;
+  let total = 0;
+  return new Promise((resolve, reject) => {
+    const g = createGunzip({ chunkSize: Math.max(64 * 1024, Math.min(declared, max)) });
+    const pieces: Buffer[] = [];
+    g.on('data', (c: Buffer) => {
+      total += c.length;
+      if (total > max) g.destroy(new Error('the decompressed payload is too large'));
+      else pieces.push(c);
+    });
+    g.on('error', reject);
+    g.on('end', () => resolve(joined(pieces, total)));
+    g.end(data);
+  });
+}
+
+/**
+ * `pieces` as one Buffer: a view when they are consecutive parts of one allocation (zlib's output) that they
+ * mostly fill, else a copy (a small result is not left holding a much larger allocation).
+ */
+export function joined(pieces: readonly Buffer[], total: number): Buffer {
+  const first = pieces[0];
+  if (first === undefined) return Buffer.alloc(0);
+  let end = first.byteOffset;
+  const contiguous = pieces.every((p) => {
+    const ok = p.buffer === first.buffer && p.byteOffset === end;
+    end += p.length;
+    return ok;
+  });
+  return contiguous && total * 2 >= first.buffer.byteLength ? Buffer.from(first.buffer, first.byteOffset, total) : Buffer.concat(pieces, total);
+}
 
 /** A peer access point as discovery (SMP) describes it. */
 export interface As4Peer {
@@ -86,8 +123,9 @@ function readRequestBody(req: IncomingMessage, max: number): Promise<Buffer> {
       return;
     }
     // With a declared length the body is copied once into its final buffer (large messages: no second copy).
-    const preallocated = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
-    const chunks: Buffer[] = [];
+    // The listeners stay on `req` while the message is processed: they let go of the body once it is handed on.
+    let preallocated = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
+    let chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
     req.on('data', (c: Buffer) => {
@@ -108,6 +146,8 @@ function readRequestBody(req: IncomingMessage, max: number): Promise<Buffer> {
         if (size !== preallocated.length) reject(refuse('invalidHeader', 'LENGTH_MISMATCH', 400));
         else resolve(preallocated);
       } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      preallocated = undefined;
+      chunks = [];
     });
     req.on('error', (e) => {
       if (!failed) reject(e);
@@ -134,10 +174,13 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
 
   async function process(req: IncomingMessage): Promise<{ status: number; xml: string }> {
     if (ctx.requireClientCertificate && (req.socket as TLSSocket).authorized !== true) throw refuse('failedAuthentication', 'TLS_CLIENT_CERTIFICATE_REQUIRED', 403);
-    const body = await readRequestBody(req, ctx.maxRequestBytes);
+    // Memory (issue 7): the request body, its parts and the decompressed XHE are each about the size of the
+    // message. The references below are `let` and dropped as soon as each is used up, so that while the
+    // inbound handler stores the XHE, the compressed body is no longer held.
+    let body: Buffer | undefined = await readRequestBody(req, ctx.maxRequestBytes);
 
     // 1. Unpackaging: the SOAP part and the attachments.
-    let root: ParsedPart | { body: Buffer };
+    let root: ParsedPart | { body: Buffer } | undefined;
     let attachments: ParsedPart[] = [];
     try {
       const ct = parseContentType(req.headers['content-type']);
@@ -154,16 +197,19 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
       if (e instanceof Refusal) throw e;
       throw refuse('invalidHeader', e instanceof MimeError ? 'MALFORMED_MIME' : 'MALFORMED_REQUEST');
     }
+    body = undefined;
     const byCid = new Map<string, { contentType: string; body: Uint8Array }>();
     for (const a of attachments) {
       if (a.contentId === undefined) throw refuse('invalidHeader', 'ATTACHMENT_WITHOUT_CONTENT_ID');
       byCid.set(a.contentId, { contentType: a.contentType, body: a.body });
     }
+    attachments = [];
 
     // 2. WS-Security: the signature, the token's chain to our configured CAs, the timestamp.
     let verified;
     try {
       verified = verifyEnvelope(root.body, { trust: ctx.trust, attachments: byCid, now: ctx.clock(), clockSkewMs: skewMs, maxEnvelopeBytes: 1024 * 1024 });
+      root = undefined;
     } catch (e) {
       if (e instanceof WssError) throw refuse(e.reason === 'UNSAFE_XML' || e.reason === 'STRUCTURE' ? 'invalidHeader' : 'failedAuthentication', `WSS_${e.reason}`);
       throw e;
@@ -218,8 +264,9 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
     const part = um.parts[0]!;
     if (!part.href.startsWith('cid:')) throw refuse('featureNotSupported', 'PAYLOAD_NOT_AN_ATTACHMENT', 500, ref);
     const cid = part.href.slice(4);
-    const attachment = byCid.get(cid);
+    let attachment = byCid.get(cid);
     if (attachment === undefined || byCid.size !== 1) throw refuse('valueInconsistent', 'PAYLOAD_PART_MISMATCH', 500, ref);
+    byCid.clear();
     const compression = partProperty(part, 'CompressionType');
 
     // 6. Duplicate elimination, then decompression and the routing check.
@@ -236,7 +283,7 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
       if (compression !== undefined) {
         if (compression !== GZIP_MIME) throw refuse('decompressionFailure', 'UNSUPPORTED_COMPRESSION', 500, ref);
         try {
-          envelope = await gunzipAsync(attachment.body, { maxOutputLength: ctx.maxPayloadBytes });
+          envelope = await gunzipBounded(attachment.body, ctx.maxPayloadBytes);
         } catch {
           throw refuse('decompressionFailure', 'DECOMPRESSION_FAILED_OR_TOO_LARGE', 500, ref);
         }
@@ -244,6 +291,7 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
         envelope = Buffer.from(attachment.body.buffer, attachment.body.byteOffset, attachment.body.byteLength);
         if (envelope.length > ctx.maxPayloadBytes) throw refuse('other', 'PAYLOAD_TOO_LARGE', 500, ref);
       }
+      attachment = undefined;
       const routing = { originalSender: originalSender as ParticipantId, finalRecipient: finalRecipient as ParticipantId, documentId, processId: p.service.value };
       const xhe = readXheRouting(envelope);
       const problem = routingProblem(xhe, routing);

@@ -1,12 +1,13 @@
 // sdk.md §5 rows 2, 4, 5 and §16.1/§16.19/§16.23: validation of one SDK document (payload, XHE envelope,
 // receipt) — safe parse, size, our XSD (→ SV/structure) and the ported schematron (→ BV/invariant).
-import type { Document as XDocument } from '@xmldom/xmldom';
-import { SDK_LIMITS } from '../../../src/domain/sdk/constants.js';
+import type { Document as XDocument, Element as XElement } from '@xmldom/xmldom';
+import { NS, SDK_LIMITS } from '../../../src/domain/sdk/constants.js';
 import type { SdkMessage } from '../../../src/domain/sdk/message.js';
 import { NO_PATH, reason, type ReceiptReason } from '../../../src/domain/sdk/receipt.js';
 import { readMessagePayload } from '../xhe/message.mapper.js';
 import { xpathOf } from '../xml/dom.js';
-import { parseUntrustedXml, UnsafeXmlError } from '../xml/safe-xml.js';
+import { base64BinaryProblem, LargeTexts } from '../xml/large-text.js';
+import { parseUntrustedXml, parseUntrustedXmlSparse, UnsafeXmlError } from '../xml/safe-xml.js';
 import { runMessageRules } from './message.rules.js';
 import { runReceiptRules } from './receipt.rules.js';
 import type { RuleViolation } from './rule-types.js';
@@ -28,20 +29,53 @@ export function unsafeXmlReason(e: UnsafeXmlError): ReceiptReason {
 }
 
 export interface ParsedDocument {
+  /** The document text — the skeleton when `large` holds cut-out texts (../xml/large-text.ts). */
   text: string;
   doc: XDocument;
+  /** The big texts cut out of `text` and `doc` (none unless parsed with `largeText`). */
+  large: LargeTexts;
 }
 
 export type SafeParseOutcome = { ok: true; parsed: ParsedDocument } | { ok: false; error: UnsafeXmlError; reason: ReceiptReason };
 
-export function safeParse(bytes: Uint8Array): SafeParseOutcome {
+/**
+ * Parse untrusted bytes safely. With `largeText`, the big base64 texts of an envelope or payload stay byte
+ * ranges of `bytes` (see ../xml/large-text.ts); readers must then resolve them through `parsed.large`.
+ */
+export function safeParse(bytes: Uint8Array, opts: { largeText?: boolean } = {}): SafeParseOutcome {
   try {
+    if (opts.largeText === true) return { ok: true, parsed: parseUntrustedXmlSparse(bytes) };
     const { text, doc } = parseUntrustedXml(bytes);
-    return { ok: true, parsed: { text, doc } };
+    return { ok: true, parsed: { text, doc, large: LargeTexts.none() } };
   } catch (e: unknown) {
     if (e instanceof UnsafeXmlError) return { ok: false, error: e, reason: unsafeXmlReason(e) };
     throw e;
   }
+}
+
+/** The bytes the XSD validator reads: the skeleton when texts were cut out, else the document itself. */
+function schemaInput(bytes: Uint8Array, parsed: Pick<ParsedDocument, 'text' | 'large'>): Uint8Array {
+  return parsed.large.size > 0 ? Buffer.from(parsed.text, 'utf8') : bytes;
+}
+
+/**
+ * The lexical checks the XSD makes on the texts cut out of the skeleton: a cut-out CipherValue
+ * (xs:base64Binary) must be valid base64; a cut-out `content` is xs:string, which any run is.
+ */
+function largeTextSchemaReasons(doc: XDocument, large: LargeTexts): ReceiptReason[] {
+  if (large.size === 0) return [];
+  const out: ReceiptReason[] = [];
+  const walk = (el: XElement): void => {
+    for (let c = el.firstChild; c !== null; c = c.nextSibling) {
+      if (c.nodeType === 1) walk(c as XElement);
+      else if (c.nodeType === 3 && large.isToken((c as unknown as { data: string }).data) && el.namespaceURI === NS.xenc && el.localName === 'CipherValue') {
+        const problem = base64BinaryProblem(large.chunks((c as unknown as { data: string }).data));
+        if (problem !== null) out.push(reason('schema', xpathOf(el), `Schema violation: the value is not a valid xs:base64Binary (${problem}).`));
+      }
+    }
+  };
+  if (doc.documentElement !== null) walk(doc.documentElement);
+  return out;
 }
 
 function expectRoot(doc: XDocument, ns: string, local: string, schema: SdkSchema): ReceiptReason[] {
@@ -54,9 +88,15 @@ export interface PayloadValidation {
   reasons: ReceiptReason[];
   /** False when the bytes are not even well-formed XML (or carry a DTD): no receipt is sent for those (§5). */
   wellFormed: boolean;
+  /** The payload's DOM — its skeleton: attachment contents are tokens of `large`. */
   doc?: XDocument;
-  /** The parsed message, present when no reason was found. */
-  message?: SdkMessage;
+  /** The attachment contents cut out of `doc` (views of the validated bytes). */
+  large?: LargeTexts;
+  /**
+   * The parsed message, present when no reason was found. Read on first access: it copies every attachment
+   * into a string, which a caller that only wants the verdict never pays for.
+   */
+  readonly message?: SdkMessage;
 }
 
 export interface PayloadValidationOptions {
@@ -73,26 +113,36 @@ export interface PayloadValidationOptions {
 export function validatePayload(bytes: Uint8Array, opts: PayloadValidationOptions = {}): PayloadValidation {
   const limit = opts.maxBytes ?? SDK_LIMITS.maxInboundPayloadBytes;
   if (bytes.length > limit) return { reasons: [tooLongReason(limit)], wellFormed: true };
-  const parsed = safeParse(bytes);
+  const parsed = safeParse(bytes, { largeText: true });
   if (!parsed.ok) return { reasons: [parsed.reason], wellFormed: false };
-  const { doc } = parsed.parsed;
+  const { doc, large } = parsed.parsed;
   const rootProblems = expectRoot(doc, 'urn:riv:infrastructure:messaging:MessageWithAttachments:3', 'messagePayload', 'message');
-  if (rootProblems.length > 0) return { reasons: rootProblems, wellFormed: true, doc };
-  const sv = schemaReasons(validateWithSchema('message', bytes, doc, opts.contractsDir));
-  if (sv.length > 0) return { reasons: sv, wellFormed: true, doc };
+  if (rootProblems.length > 0) return { reasons: rootProblems, wellFormed: true, doc, large };
+  const sv = schemaReasons(validateWithSchema('message', schemaInput(bytes, parsed.parsed), doc, opts.contractsDir));
+  if (sv.length > 0) return { reasons: sv, wellFormed: true, doc, large };
   const bv = ruleReasons(runMessageRules(doc));
-  if (bv.length > 0) return { reasons: bv, wellFormed: true, doc };
-  return { reasons: [], wellFormed: true, doc, message: readMessagePayload(doc) };
+  if (bv.length > 0) return { reasons: bv, wellFormed: true, doc, large };
+  let message: SdkMessage | undefined;
+  return {
+    reasons: [], wellFormed: true, doc, large,
+    get message(): SdkMessage {
+      message ??= readMessagePayload(doc, (s) => large.resolve(s));
+      return message;
+    },
+  };
 }
 
 /**
  * Validate an XHE envelope's structure: our XHE XSD on the exact bytes (SV/structure) and the XHE profile
  * rules R1–R14 (BV/invariant) on `rulesDoc` — the signed content when the signature has been verified.
+ * With `large` (the envelope was parsed with `largeText`), the XSD reads the skeleton and the cut-out
+ * texts get the XSD's lexical check on their bytes.
  */
-export function validateEnvelope(bytes: Uint8Array, receivedDoc: XDocument, rulesDoc: XDocument = receivedDoc, contractsDir?: string): ReceiptReason[] {
+export function validateEnvelope(bytes: Uint8Array, receivedDoc: XDocument, rulesDoc: XDocument = receivedDoc, contractsDir?: string, parsed?: Pick<ParsedDocument, 'text' | 'large'>): ReceiptReason[] {
   const rootProblems = expectRoot(receivedDoc, 'http://docs.oasis-open.org/bdxr/ns/XHE/1/ExchangeHeaderEnvelope', 'XHE', 'xhe');
   if (rootProblems.length > 0) return rootProblems;
-  const sv = schemaReasons(validateWithSchema('xhe', bytes, receivedDoc, contractsDir));
+  const sv = parsed === undefined ? schemaReasons(validateWithSchema('xhe', bytes, receivedDoc, contractsDir))
+    : [...schemaReasons(validateWithSchema('xhe', schemaInput(bytes, parsed), receivedDoc, contractsDir)), ...largeTextSchemaReasons(receivedDoc, parsed.large)];
   const bv = ruleReasons(runXheRules(rulesDoc));
   return [...sv, ...bv];
 }

@@ -14,7 +14,8 @@ import { decryptEncryptedData, PayloadDecryptionError, type DecryptionKey } from
 import { checkSignatureShape, verifyEnvelopeSignature } from '../xhe/xml-dsig.js';
 import { evaluateCertificate, sameCertificate } from '../xhe/trust.js';
 import { criterion, readXheFields, type XheFields } from '../xhe/xhe.mapper.js';
-import { safeParse, validateEnvelope, validatePayload } from './document.validators.js';
+import { safeParse, validateEnvelope, validatePayload, type SafeParseOutcome } from './document.validators.js';
+import type { LargeTexts } from '../xml/large-text.js';
 import { runConsistencyChecks, runLookupChecks, scanAttachments, type SemanticInput } from './semantic.checks.js';
 import { tooLongReason } from './size-guard.js';
 
@@ -116,7 +117,7 @@ export type SignerCheck = { ok: true; signedDocument: XDocument } | { ok: false;
  * KeyInfo certificate, when present, must be one of them; the certificate must pass the trust evaluation
  * (validity, key usage, organisation, chain and revocation when configured) before it is used.
  */
-export async function verifySender(text: string, doc: XDocument, from: string, ctx: Pick<InboundMessageContext, 'certificates' | 'trust' | 'now'>): Promise<SignerCheck> {
+export async function verifySender(text: string, doc: XDocument, from: string, ctx: Pick<InboundMessageContext, 'certificates' | 'trust' | 'now'>, large?: LargeTexts): Promise<SignerCheck> {
   const shape = checkSignatureShape(doc);
   if (!shape.ok) return { ok: false, reason: reason('signature', shape.path, `The signature is not acceptable: ${shape.problem}.`) };
   const sigPath = xpathOf(shape.shape.signature);
@@ -142,7 +143,7 @@ export async function verifySender(text: string, doc: XDocument, from: string, c
       problem = trust.problem;
       continue;
     }
-    const v = verifyEnvelopeSignature(text, doc, c.pem);
+    const v = verifyEnvelopeSignature(text, doc, c.pem, large);
     if (v.ok) return { ok: true, signedDocument: v.signedDocument };
     problem = v.problem;
   }
@@ -162,14 +163,19 @@ function result(bytes: Uint8Array, stop: Stop, extra: Partial<InboundMessageResu
 /**
  * Judge one inbound XHE carrying an SDK message. Look-up and directory errors propagate (the caller retries
  * later); every judgement about the message itself is returned as a verdict.
+ *
+ * Memory (issue 7): the envelope is parsed with its CipherValue left in `bytes` (../xml/large-text.ts) — the
+ * signature digest, the XSD's base64 check and the decryption read that byte range directly, so the only
+ * payload-sized allocations are the decrypted payload and, once ACCEPTED, the attachment strings.
+ * `parsed` is the result of `safeParse(bytes, { largeText: true })` when the caller already has it.
  */
-export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessageContext): Promise<InboundMessageResult> {
+export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessageContext, parsed: SafeParseOutcome | undefined = undefined): Promise<InboundMessageResult> {
   const envelopeLimit = ctx.limits?.maxEnvelopeBytes ?? SDK_LIMITS.maxInboundEnvelopeBytes;
   if (bytes.length > envelopeLimit) return result(bytes, { verdictReasons: [tooLongReason(envelopeLimit)], sendReceipt: false, noReceiptReason: 'too-large-to-read' });
 
-  const parsed = safeParse(bytes);
+  parsed ??= safeParse(bytes, { largeText: true });
   if (!parsed.ok) return result(bytes, { verdictReasons: [parsed.reason], sendReceipt: false, noReceiptReason: 'not-xml' });
-  const { text, doc } = parsed.parsed;
+  const { text, doc, large } = parsed.parsed;
 
   const raw = readXheFields(doc);
   const rawInfo = raw === null ? undefined : envelopeInfo(raw, false);
@@ -182,7 +188,7 @@ export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessa
   }
 
   // 1. Signature first, on the exact received text.
-  const signer = await verifySender(text, doc, rawInfo.from, ctx);
+  const signer = await verifySender(text, doc, rawInfo.from, ctx, large);
   if (!signer.ok) {
     const stop: Stop = { verdictReasons: [signer.reason], sendReceipt: signer.noReceiptReason === undefined };
     if (signer.noReceiptReason !== undefined) stop.noReceiptReason = signer.noReceiptReason;
@@ -196,7 +202,7 @@ export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessa
   }
 
   // 2. Envelope structure (XSD on the received bytes) and profile rules (on the signed content).
-  const envelopeReasons = validateEnvelope(bytes, doc, signedDoc, ctx.contractsDir);
+  const envelopeReasons = validateEnvelope(bytes, doc, signedDoc, ctx.contractsDir, parsed.parsed);
   if (envelopeReasons.length > 0) return result(bytes, { verdictReasons: envelopeReasons, sendReceipt: true }, { envelope: info });
 
   // 3. Utökad Bas: the payload must be encrypted (row 14).
@@ -215,7 +221,7 @@ export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessa
     const pe: XElement | undefined = fields.payloadElement;
     if (pe === undefined) throw new PayloadDecryptionError();
     // A clear payload is only possible when encryption is not required (never in the SDK federation).
-    payloadBytes = isEncryptedData(pe) ? decryptEncryptedData(pe, ctx.decryptionKeys) : Buffer.from(new XMLSerializer().serializeToString(pe), 'utf8');
+    payloadBytes = isEncryptedData(pe) ? decryptEncryptedData(pe, ctx.decryptionKeys, large) : large.assemble(new XMLSerializer().serializeToString(pe));
   } catch (e: unknown) {
     if (!(e instanceof PayloadDecryptionError)) throw e;
     return result(bytes, { verdictReasons: [reason('signature', payloadContentPath(), 'The payload could not be decrypted.')], sendReceipt: false, noReceiptReason: 'undecryptable' }, { envelope: info });
@@ -233,7 +239,11 @@ export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessa
   }
 
   // 6. Consistency with the envelope and transport, then look-ups, then malware.
-  const input: SemanticInput = { envelope: fields, envelopeDoc: signedDoc, payloadDoc: pv.doc, message: pv.message, ...(ctx.transport ? { transport: ctx.transport } : {}) };
+  const payloadLarge = pv.large;
+  const input: SemanticInput = {
+    envelope: fields, envelopeDoc: signedDoc, payloadDoc: pv.doc, message: pv.message, ...(ctx.transport ? { transport: ctx.transport } : {}),
+    ...(payloadLarge !== undefined ? { resolve: (s: string) => payloadLarge.resolve(s) } : {}),
+  };
   const semantic = runConsistencyChecks(input);
   if (semantic.length === 0 && ctx.lookups !== undefined) semantic.push(...(await runLookupChecks(input, ctx.lookups)));
   if (semantic.length === 0 && ctx.lookups !== undefined) semantic.push(...(await scanAttachments(input, ctx.lookups)));

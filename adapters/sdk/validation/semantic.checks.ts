@@ -20,6 +20,8 @@ export interface SemanticInput {
   message: SdkMessage;
   /** AS4 message properties as reported by our access point. */
   transport?: { originalSender?: string; finalRecipient?: string };
+  /** Turns an attachment content cut out of `payloadDoc` (../xml/large-text.ts) back into its text. */
+  resolve?: (text: string) => string;
 }
 
 function payloadEl(input: SemanticInput, ...locals: string[]): XElement | undefined {
@@ -133,7 +135,7 @@ export async function scanAttachments(input: SemanticInput, lookups: InboundLook
     const verdict = await scan({
       fileName: (firstChild(f, M, 'fileName')?.textContent ?? '').trim(),
       contentType: (firstChild(f, M, 'contentType')?.textContent ?? '').trim(),
-      content: Buffer.from((content?.textContent ?? '').replace(/\s+/g, ''), 'base64'),
+      content: Buffer.from((input.resolve ?? ((t: string) => t))(content?.textContent ?? '').replace(/\s+/g, ''), 'base64'),
     });
     if (verdict === 'infected') out.push(reason('malware', at(content), 'Malware was found in an attachment.'));
   }

@@ -7,6 +7,7 @@ import type { MessageId, ParticipantId } from '../../../src/domain/sdk/identifie
 import { PARTICIPANT_SCHEME } from '../../../src/domain/sdk/identifiers.js';
 import type { AttentionData, InstanceIdentifier, SdkDocument, SdkMessage } from '../../../src/domain/sdk/message.js';
 import { childElements, firstChild, stringValue } from '../xml/dom.js';
+import { isLargeRunText, LargeTexts } from '../xml/large-text.js';
 
 type XMLBuilder = ReturnType<typeof create>;
 const M = NS.message;
@@ -44,6 +45,26 @@ function attention(parent: XMLBuilder, a: AttentionData): void {
  * declaration (it is encrypted as an XML-Enc #Element and must stand alone once decrypted, sdk.md §15).
  */
 export function buildMessagePayload(msg: SdkMessage): string {
+  return buildPayloadXml(msg, (content) => content);
+}
+
+/**
+ * The same bytes as `Buffer.from(buildMessagePayload(msg))`, written once: each large attachment goes into
+ * the output Buffer straight from its string, never through xmlbuilder2 or a second string (issue 7 memory;
+ * ../xml/large-text.ts). Contents that are not plain base64 text are serialized by xmlbuilder2 as before.
+ */
+export function buildMessagePayloadBytes(msg: SdkMessage): Buffer {
+  const big = msg.documents.flatMap((d) => d.files.map((f) => f.content)).filter((c) => isLargeRunText(c));
+  if (big.length === 0) return Buffer.from(buildMessagePayload(msg), 'utf8');
+  for (;;) {
+    const large = LargeTexts.create(big);
+    const skeleton = buildPayloadXml(msg, (content) => (isLargeRunText(content) ? large.add({ kind: 'string', text: content }) : content));
+    // A label that happened to hold the nonce would be read as a token: pick another nonce.
+    if (large.occurrences(skeleton) === large.size) return large.assemble(skeleton);
+  }
+}
+
+function buildPayloadXml(msg: SdkMessage, contentText: (content: string) => string): string {
   const doc = create({ version: '1.0', encoding: 'UTF-8' });
   const root = doc.ele(M, 'tns:messagePayload');
   const m = el(root, 'message');
@@ -75,7 +96,7 @@ export function buildMessagePayload(msg: SdkMessage): string {
       const fe = el(de, 'ContentFiles');
       el(fe, 'fileName', f.fileName);
       el(fe, 'contentType', f.contentType);
-      el(fe, 'content', f.content);
+      el(fe, 'content', contentText(f.content));
     }
     for (const t of d.texts) el(el(de, 'ContentText'), 'characterSequence', t);
   }
@@ -110,9 +131,10 @@ function readAttention(e: XElement | undefined): AttentionData | undefined {
 
 /**
  * Read a payload that passed the XSD and the schematron port into the domain model. Foreign-namespace
- * extension elements are tolerated and not mapped (the exact bytes are kept by the caller).
+ * extension elements are tolerated and not mapped (the exact bytes are kept by the caller). `resolve` turns
+ * an attachment `content` that was cut out of the DOM (../xml/large-text.ts) back into its text.
  */
-export function readMessagePayload(doc: XDocument): SdkMessage {
+export function readMessagePayload(doc: XDocument, resolve: (text: string) => string = (t) => t): SdkMessage {
   const root = doc.documentElement;
   if (root === null || root.namespaceURI !== M || root.localName !== 'messagePayload') throw new TypeError('not a messagePayload');
   const m = firstChild(root, M, 'message');
@@ -127,7 +149,7 @@ export function readMessagePayload(doc: XDocument): SdkMessage {
       files: childElements(d, M, 'ContentFiles').map((f) => ({
         fileName: txt(firstChild(f, M, 'fileName')) ?? '',
         contentType: txt(firstChild(f, M, 'contentType')) ?? '',
-        content: txt(firstChild(f, M, 'content')) ?? '',
+        content: resolve(txt(firstChild(f, M, 'content')) ?? ''),
       })),
       texts: childElements(d, M, 'ContentText').map((t) => txt(firstChild(t, M, 'characterSequence')) ?? ''),
     };

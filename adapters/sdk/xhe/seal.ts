@@ -4,10 +4,11 @@ import { AppError, validationError } from '../../../src/domain/errors.js';
 import { FEDERATION_ID, MESSAGE_DOCUMENT_ID, MESSAGE_DOCUMENT_TYPE_CODE, SDK_LIMITS } from '../../../src/domain/sdk/constants.js';
 import { checkOutboundMessage, recipientFunctionAddress, type SdkMessage } from '../../../src/domain/sdk/message.js';
 import { validatePayload } from '../validation/document.validators.js';
-import { buildMessagePayload } from './message.mapper.js';
+import { LargeTexts } from '../xml/large-text.js';
+import { buildMessagePayloadBytes } from './message.mapper.js';
 import { evaluateCertificate, type CertificateTrustOptions } from './trust.js';
 import { buildXhe } from './xhe.mapper.js';
-import { encryptPayload } from './xml-enc.js';
+import { encryptPayloadParts } from './xml-enc.js';
 import { signEnvelope, type Canonicalization, type SigningKey } from './xml-dsig.js';
 
 export interface SealMessageInput {
@@ -47,7 +48,7 @@ export async function sealMessage(input: SealMessageInput): Promise<SealedMessag
   }
   const fieldErrors = checkOutboundMessage(input.message);
   if (fieldErrors.length > 0) throw validationError(fieldErrors, 'The SDK message is invalid.');
-  const payload = Buffer.from(buildMessagePayload(input.message), 'utf8');
+  const payload = buildMessagePayloadBytes(input.message);
   if (payload.length > SDK_LIMITS.maxOutboundPayloadBytes) {
     throw new AppError('SDK_MESSAGE_TOO_LARGE', 'The message must not be larger than 30 MB.', { status: 400 });
   }
@@ -66,9 +67,12 @@ export async function sealMessage(input: SealMessageInput): Promise<SealedMessag
     ...(input.recipientOrganizationNumber !== undefined ? { expectedOrganizationNumber: input.recipientOrganizationNumber } : {}),
   });
   if (!trust.ok) throw new AppError('SDK_RECIPIENT_CERTIFICATE_REJECTED', `The recipient's encryption certificate cannot be used: ${trust.problem}.`, { status: 502, retryable: false });
-  const encrypted = encryptPayload(payload, input.recipientEncryptionCertificatePem);
-  const unsigned = buildXhe(
-    {
+  // Memory (issue 7): the CipherValue is never a string. The XHE is built and signed as a skeleton whose
+  // CipherValue is a token (../xml/large-text.ts); the digest and the output read the base64 of the ciphertext
+  // as it is produced, so besides the payload only the finished envelope is ever payload-sized.
+  const encrypted = encryptPayloadParts(payload, input.recipientEncryptionCertificatePem);
+  try {
+    const header = {
       id: input.message.messageId,
       creationDateTime: now.toISOString(),
       documentId: MESSAGE_DOCUMENT_ID,
@@ -77,9 +81,18 @@ export async function sealMessage(input: SealMessageInput): Promise<SealedMessag
       to: input.message.recipient.id,
       documentTypeCode: MESSAGE_DOCUMENT_TYPE_CODE,
       handlingServiceId: recipientFunctionAddress(input.message),
-    },
-    { kind: 'encrypted', encrypted },
-  );
-  const signed = signEnvelope(unsigned, input.signingKey, input.canonicalization ? { canonicalization: input.canonicalization } : {});
-  return { envelope: Buffer.from(signed, 'utf8'), payload, xheId: input.message.messageId };
+    };
+    for (;;) {
+      const large = LargeTexts.create();
+      const token = large.add({ kind: 'produced', length: encrypted.cipherText.length, produce: encrypted.cipherText.produce });
+      const { cipherText: _text, dispose: _dispose, ...parts } = encrypted;
+      const unsigned = buildXhe(header, { kind: 'encrypted', encrypted: { ...parts, cipherValue: token } });
+      // A header value that happened to hold the nonce would be read as a token: pick another nonce.
+      if (large.occurrences(unsigned) !== 1) continue;
+      const signed = signEnvelope(unsigned, input.signingKey, input.canonicalization ? { canonicalization: input.canonicalization } : {}, large);
+      return { envelope: large.assemble(signed), payload, xheId: input.message.messageId };
+    }
+  } finally {
+    encrypted.dispose();
+  }
 }

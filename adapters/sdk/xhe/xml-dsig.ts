@@ -5,6 +5,7 @@ import { SignedXml } from 'xml-crypto';
 import type { Document as XDocument, Element as XElement } from '@xmldom/xmldom';
 import { ALG, NS } from '../../../src/domain/sdk/constants.js';
 import { allChildElements, childElements, commentsAndProcessingInstructions, localOf, stringValue, xpathOf } from '../xml/dom.js';
+import type { LargeTexts } from '../xml/large-text.js';
 import { parseXmlText, type XmlDocument } from '../xml/safe-xml.js';
 import { certificateDer, leafPem } from './trust.js';
 
@@ -28,11 +29,32 @@ export interface SignOptions {
 const C14N_URI: Record<Canonicalization, string> = { exclusive: ALG.excC14n, inclusive: ALG.c14n };
 
 /**
+ * Digest algorithms for xml-crypto that hash the canonical form of a SKELETON with each large-text token
+ * replaced by its text (../xml/large-text.ts): the digest of the real document, without the big text ever
+ * entering xml-crypto. Everything else — SignedInfo, c14n, the enveloped transform, the signature value —
+ * stays xml-crypto's own work on the (small) skeleton.
+ */
+function splicingDigests(large: LargeTexts): SignedXml['HashAlgorithms'] {
+  const make = (uri: string, algorithm: 'sha256' | 'sha512'): new () => { getHash(xml: string): string; getAlgorithmName(): string } =>
+    class {
+      getHash(xml: string): string {
+        return large.digest(algorithm, xml);
+      }
+      getAlgorithmName(): string {
+        return uri;
+      }
+    };
+  return { [ALG.sha256]: make(ALG.sha256, 'sha256'), [ALG.sha512]: make(ALG.sha512, 'sha512') } as unknown as SignedXml['HashAlgorithms'];
+}
+
+/**
  * Sign a complete XHE: one enveloped signature, `Reference URI=""`, transforms enveloped-signature + c14n,
  * RSA-SHA256 over SHA-256, signer certificate in KeyInfo, appended as the last child of the root.
  * Returns the exact text to hand to the access point; never re-serialise it afterwards (§16.11).
+ * With `large`, `xml` is a skeleton whose tokens stand for large texts: the digest covers the texts, and the
+ * result is the signed skeleton (write it out with `large.assemble`).
  */
-export function signEnvelope(xml: string, key: SigningKey, opts: SignOptions = {}): string {
+export function signEnvelope(xml: string, key: SigningKey, opts: SignOptions = {}, large?: LargeTexts): string {
   const c14n = C14N_URI[opts.canonicalization ?? 'exclusive'];
   const sig = new SignedXml({
     privateKey: key.privateKeyPem,
@@ -40,6 +62,7 @@ export function signEnvelope(xml: string, key: SigningKey, opts: SignOptions = {
     signatureAlgorithm: ALG.rsaSha256,
     canonicalizationAlgorithm: c14n,
   });
+  if (large !== undefined && large.size > 0) sig.HashAlgorithms = splicingDigests(large);
   sig.addReference({ xpath: '/*', transforms: [ALG.envelopedSignature, c14n], digestAlgorithm: ALG.sha256, isEmptyUri: true });
   sig.computeSignature(xml, { prefix: 'ds', location: { reference: '/*', action: 'append' } });
   return sig.getSignedXml();
@@ -126,8 +149,11 @@ export type SignatureVerification =
  * Verify the signature cryptographically on `text` (the exact received document, decoded from its bytes)
  * with `certificatePem` only. On success the signed content is returned as a separately parsed document:
  * callers read every value from it (dependencies.md rule 6), never from the received DOM.
+ * With `large`, `text` and `doc` are the skeleton of the received document: the reference digest is computed
+ * over the skeleton's canonical form with the cut-out texts put back (their exact received bytes), and the
+ * signed document is the skeleton's signed content, whose tokens `large` resolves.
  */
-export function verifyEnvelopeSignature(text: string, doc: XDocument, certificatePem: string): SignatureVerification {
+export function verifyEnvelopeSignature(text: string, doc: XDocument, certificatePem: string, large?: LargeTexts): SignatureVerification {
   const shape = checkSignatureShape(doc);
   if (!shape.ok) return shape;
   const at = xpathOf(shape.shape.signature);
@@ -135,6 +161,7 @@ export function verifyEnvelopeSignature(text: string, doc: XDocument, certificat
     return { ok: false, path: at, problem: "the signer certificate is not the sender's registered signing certificate" };
   }
   const verifier = new SignedXml({ publicCert: leafPem(certificatePem), getCertFromKeyInfo: () => null });
+  if (large !== undefined && large.size > 0) verifier.HashAlgorithms = splicingDigests(large);
   let valid = false;
   try {
     verifier.loadSignature(shape.shape.signature as unknown as Parameters<SignedXml["loadSignature"]>[0]);

@@ -9,6 +9,7 @@ import type { create } from 'xmlbuilder2';
 type XMLBuilder = ReturnType<typeof create>;
 import { ALG, NS } from '../../../src/domain/sdk/constants.js';
 import { childElements, firstChild, stringValue } from '../xml/dom.js';
+import { base64BinaryProblem, base64Chunks, base64Length, decodeBase64Chunks, decodedBase64Length, type LargeTexts } from '../xml/large-text.js';
 import { certificateDer, leafPem } from './trust.js';
 
 export interface EncryptedPayload {
@@ -22,27 +23,66 @@ export interface EncryptedPayload {
   recipientCertificate: string;
 }
 
+/** An encrypted payload whose CipherValue text is produced on demand instead of being held. */
+export interface EncryptedPayloadParts extends Omit<EncryptedPayload, 'cipherValue'> {
+  /**
+   * base64(IV ‖ AES-256-CBC ciphertext), `length` ASCII bytes, produced chunk by chunk by encrypting the
+   * plaintext again on every call (same key and IV, so the same text): a payload-sized ciphertext is never held.
+   */
+  cipherText: { length: number; produce: () => Iterable<Buffer> };
+  /** Wipe the content key; `produce` fails afterwards. */
+  dispose(): void;
+}
+
+/** Plaintext piece per cipher call: a multiple of 16 and 3, and small enough for V8's young generation. */
+const ENCRYPT_PIECE = 48 * 1024;
+
+/**
+ * Encrypt a serialized XML element (the whole `messagePayload`, carrying its own namespace declarations)
+ * with a fresh AES-256 key and IV, and wrap the key for the recipient's encryption certificate. The
+ * plaintext must stay unchanged until `dispose()`.
+ */
+export function encryptPayloadParts(plaintext: Uint8Array, recipientEncryptionCertPem: string): EncryptedPayloadParts {
+  const certPem = leafPem(recipientEncryptionCertPem);
+  const publicKey = new X509Certificate(certPem).publicKey;
+  const key = randomBytes(32);
+  const iv = randomBytes(16);
+  const wrapped = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, key);
+  let disposed = false;
+  // Node's PKCS#7 padding is one valid instance of XML-Enc padding (last byte = pad length).
+  const ciphertext = function* produce(): Iterable<Buffer> {
+    if (disposed) throw new Error('the content key was disposed');
+    const cipher = createCipheriv('aes-256-cbc', key, iv);
+    yield iv;
+    for (let i = 0; i < plaintext.length; i += ENCRYPT_PIECE) yield cipher.update(plaintext.subarray(i, i + ENCRYPT_PIECE));
+    yield cipher.final();
+  };
+  const cipherBytes = 16 + (Math.floor(plaintext.length / 16) + 1) * 16;
+  return {
+    encryptedDataId: `ED-${randomUUID()}`,
+    encryptedKeyId: `EK-${randomUUID()}`,
+    cipherText: { length: base64Length(cipherBytes), produce: base64Chunks(ciphertext) },
+    encryptedKeyValue: wrapped.toString('base64'),
+    recipientCertificate: certificateDer(certPem).toString('base64'),
+    dispose() {
+      disposed = true;
+      key.fill(0);
+    },
+  };
+}
+
 /**
  * Encrypt a serialized XML element (the whole `messagePayload`, carrying its own namespace declarations)
  * with a fresh AES-256 key and IV, and wrap the key for the recipient's encryption certificate.
  */
 export function encryptPayload(plaintext: Uint8Array, recipientEncryptionCertPem: string): EncryptedPayload {
-  const certPem = leafPem(recipientEncryptionCertPem);
-  const publicKey = new X509Certificate(certPem).publicKey;
-  const key = randomBytes(32);
-  const iv = randomBytes(16);
-  // Node's PKCS#7 padding is one valid instance of XML-Enc padding (last byte = pad length).
-  const cipher = createCipheriv('aes-256-cbc', key, iv);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const wrapped = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, key);
-  key.fill(0);
-  return {
-    encryptedDataId: `ED-${randomUUID()}`,
-    encryptedKeyId: `EK-${randomUUID()}`,
-    cipherValue: Buffer.concat([iv, ciphertext]).toString('base64'),
-    encryptedKeyValue: wrapped.toString('base64'),
-    recipientCertificate: certificateDer(certPem).toString('base64'),
-  };
+  const parts = encryptPayloadParts(plaintext, recipientEncryptionCertPem);
+  try {
+    const { cipherText, dispose: _dispose, ...rest } = parts;
+    return { ...rest, cipherValue: Buffer.concat([...cipherText.produce()]).toString('latin1') };
+  } finally {
+    parts.dispose();
+  }
 }
 
 /** Append `xenc:EncryptedData` (structure of sdk.md §7 and the Inera example) under `parent`. */
@@ -78,11 +118,46 @@ function algorithmOf(el: XElement | undefined): string | undefined {
 }
 
 /**
+ * AES-256-CBC decryption of base64 text `IV ‖ ciphertext` given as chunks, without ever holding the text or
+ * the ciphertext whole: the base64 is decoded window by window into the decipher, whose output is written
+ * into one Buffer of the final size. Returns the plaintext with the XML-Enc padding still on.
+ */
+function decryptBase64Chunks(text: () => Iterable<Buffer>, contentKey: Buffer): Buffer {
+  if (base64BinaryProblem(text()) !== null) throw new Error('cipher value');
+  const dataLength = decodedBase64Length(text());
+  if (dataLength < 32 || dataLength % 16 !== 0) throw new Error('cipher length');
+  const out = Buffer.allocUnsafe(dataLength - 16);
+  let at = 0;
+  let iv: Buffer | undefined;
+  let decipher: ReturnType<typeof createDecipheriv> | undefined;
+  const pending: Buffer[] = [];
+  decodeBase64Chunks(text(), (chunk) => {
+    let data = chunk;
+    if (decipher === undefined) {
+      pending.push(chunk);
+      const head = Buffer.concat(pending);
+      if (head.length < 16) return;
+      iv = head.subarray(0, 16);
+      decipher = createDecipheriv('aes-256-cbc', contentKey, iv);
+      decipher.setAutoPadding(false);
+      data = head.subarray(16);
+      pending.length = 0;
+    }
+    at += decipher.update(data).copy(out, at);
+  });
+  if (decipher === undefined) throw new Error('cipher length');
+  at += decipher.final().copy(out, at);
+  if (at !== out.length) throw new Error('cipher length');
+  return out;
+}
+
+/**
  * Decrypt an `xenc:EncryptedData` of Type #Element: AES-256-CBC content, key transported with
  * rsa-oaep-mgf1p (SHA-1) to one of our encryption certificates. Returns the plaintext bytes (a serialized
- * element). Throws {@link PayloadDecryptionError} for every failure.
+ * element). Throws {@link PayloadDecryptionError} for every failure. With `large`, a CipherValue that was
+ * cut out of the DOM (../xml/large-text.ts) is decrypted from its bytes, chunk by chunk.
  */
-export function decryptEncryptedData(encryptedData: XElement, keys: readonly DecryptionKey[]): Buffer {
+export function decryptEncryptedData(encryptedData: XElement, keys: readonly DecryptionKey[], large?: LargeTexts): Buffer {
   try {
     if (encryptedData.getAttribute('Type') !== ALG.encTypeElement) throw new Error('type');
     if (algorithmOf(encryptedData) !== ALG.aes256cbc) throw new Error('data algorithm');
@@ -121,12 +196,22 @@ export function decryptEncryptedData(encryptedData: XElement, keys: readonly Dec
     }
     if (contentKey === undefined || contentKey.length !== 32) throw new Error('content key');
 
-    const data = Buffer.from(stringValue(edValue).replace(/\s+/g, ''), 'base64');
-    if (data.length < 32 || data.length % 16 !== 0) throw new Error('cipher length');
-    const decipher = createDecipheriv('aes-256-cbc', contentKey, data.subarray(0, 16));
-    decipher.setAutoPadding(false);
-    const padded = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]);
-    contentKey.fill(0);
+    const edText = stringValue(edValue);
+    let padded: Buffer;
+    if (large !== undefined && large.isToken(edText)) {
+      try {
+        padded = decryptBase64Chunks(() => large.chunks(edText), contentKey);
+      } finally {
+        contentKey.fill(0);
+      }
+    } else {
+      const data = Buffer.from(edText.replace(/\s+/g, ''), 'base64');
+      if (data.length < 32 || data.length % 16 !== 0) throw new Error('cipher length');
+      const decipher = createDecipheriv('aes-256-cbc', contentKey, data.subarray(0, 16));
+      decipher.setAutoPadding(false);
+      padded = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]);
+      contentKey.fill(0);
+    }
     // XML-Enc padding: the last byte is the pad length (1..16); the filler bytes are arbitrary.
     const pad = padded[padded.length - 1] ?? 0;
     if (pad < 1 || pad > 16) throw new Error('padding');

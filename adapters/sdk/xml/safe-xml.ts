@@ -1,6 +1,7 @@
 // dependencies.md "XML security rules" 2–3 and sdk.md §15/§16.23: untrusted SDK XML (envelopes, payloads,
 // receipts) is checked for DTDs, encoding and nesting depth before any parser sees it, then parsed strictly.
 import { DOMParser, type Document as XDocument } from '@xmldom/xmldom';
+import { findLargeRuns, LargeTexts, skeletonOf, tokensInPlace, LARGE_TEXT_MIN_BYTES } from './large-text.js';
 
 export type XmlDocument = XDocument;
 
@@ -131,6 +132,33 @@ export function parseUntrustedXml(bytes: Uint8Array, opts: SafeParseOptions = {}
   const limit = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (maxElementDepth(text, limit) > limit) throw new UnsafeXmlError('depth', `elements are nested deeper than ${limit} levels`);
   return { text, doc: parseXmlText(text) };
+}
+
+export interface SparseParseOptions extends SafeParseOptions {
+  /** Cut texts from this many bytes on (default LARGE_TEXT_MIN_BYTES). */
+  minLargeTextBytes?: number;
+}
+
+/**
+ * Like parseUntrustedXml, but the big texts stay out of the string and the DOM (./large-text.ts): `text` and
+ * `doc` are the skeleton, `large` holds the cut-out runs as views of `bytes`. When nothing can be cut, or the
+ * skeleton does not stand in for the document exactly, this is parseUntrustedXml with no large texts.
+ */
+export function parseUntrustedXmlSparse(bytes: Uint8Array, opts: SparseParseOptions = {}): { text: string; doc: XmlDocument; large: LargeTexts } {
+  const b = stripBom(bytes);
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const runs = findLargeRuns(buf, opts.minLargeTextBytes ?? LARGE_TEXT_MIN_BYTES);
+  if (runs.length > 0) {
+    const large = LargeTexts.create([buf]);
+    const skeleton = skeletonOf(buf, runs, large);
+    try {
+      const parsed = parseUntrustedXml(skeleton, opts);
+      if (tokensInPlace(parsed.doc, large)) return { ...parsed, large };
+    } catch {
+      // The whole document decides (below): it may be refused for another reason than the skeleton.
+    }
+  }
+  return { ...parseUntrustedXml(bytes, opts), large: LargeTexts.none() };
 }
 
 /** Strict xmldom parse of text that already passed the pre-parse checks. */

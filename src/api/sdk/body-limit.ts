@@ -12,6 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { acceptOrCreateCorrelationId } from '../../lib/correlation.js';
 import { AppError } from '../../domain/errors.js';
+import { parseJsonBytes } from '../../lib/large-json.js';
 import { tooLongRequest } from '../../use-cases/sdk/sdk-deps.js';
 import { sdkProblemBody } from './sdk.problem.js';
 
@@ -53,6 +54,14 @@ function refuse(req: IncomingMessage, res: ServerResponse, err: AppError): void 
   req.resume();
 }
 
+/**
+ * The JSON value of a request body received as `chunks` (`total` bytes). Throws SyntaxError when it is not
+ * JSON. The base64 attachments are copied once, straight from the bytes (src/lib/large-json.ts).
+ */
+export function parseSdkMessageBody(chunks: Buffer[], total: number): unknown {
+  return parseJsonBytes(chunks.length === 1 ? chunks[0]!.subarray(0, total) : Buffer.concat(chunks, total));
+}
+
 /** Wrap the app's request listener with the streaming body limit for POST /v1/sdk/messages. */
 export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): Listener {
   return (req, res) => {
@@ -71,19 +80,24 @@ export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): List
       refuse(req, res, tooLongRequest('/body'));
       return;
     }
-    const chunks: Buffer[] = [];
+    // Memory (issue 7): with a declared length the body is copied once into its final buffer as it arrives,
+    // and parsed from there without a full-size text (src/lib/large-json.ts); the buffer is let go at once.
+    // The listeners stay on `req` for the whole request: they let go of the bytes as soon as they are parsed.
+    let preallocated = declared !== undefined && /^\d+$/.test(declared) ? Buffer.allocUnsafe(Number(declared)) : undefined;
+    let chunks: Buffer[] = [];
     let total = 0;
     let done = false;
     const onData = (chunk: Buffer): void => {
       total += chunk.length;
-      if (total > opts.limitBytes) {
+      if (total > opts.limitBytes || (preallocated !== undefined && total > preallocated.length)) {
         done = true;
         chunks.length = 0;
         req.off('data', onData);
-        refuse(req, res, tooLongRequest('/body'));
+        refuse(req, res, total > opts.limitBytes ? tooLongRequest('/body') : new AppError('MALFORMED_JSON', 'The request body is longer than its Content-Length.', { status: 400, errors: [{ field: '/body', message: 'length mismatch' }] }));
         return;
       }
-      chunks.push(chunk);
+      if (preallocated !== undefined) chunk.copy(preallocated, total - chunk.length);
+      else chunks.push(chunk);
     };
     req.on('data', onData);
     req.on('error', () => {
@@ -94,12 +108,14 @@ export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): List
       done = true;
       let parsed: unknown;
       try {
-        parsed = JSON.parse(Buffer.concat(chunks, total).toString('utf8'));
+        const body = preallocated !== undefined ? preallocated.subarray(0, total) : Buffer.concat(chunks, total);
+        chunks = [];
+        preallocated = undefined;
+        parsed = parseSdkMessageBody([body], total);
       } catch {
         refuse(req, res, new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400, errors: [{ field: '/body', message: 'not valid JSON' }] }));
         return;
       }
-      chunks.length = 0;
       (req as IncomingMessage & { body?: unknown }).body = parsed;
       app(req, res);
     });

@@ -106,7 +106,9 @@ export function createSdkRouter(deps: SdkRouterDeps): Router {
       ...(key !== undefined ? { idempotencyKey: key } : {}),
     });
     const location = `${BASE}/${record.id}`;
-    const content = await sdk.store.getContent(record.id);
+    // The answer carries no documents: a new message is answered from what was just stored (`message`), and
+    // only an Idempotency-Key replay reads the original back (a 30 MB message is not read for its header).
+    const content = created ? undefined : await sdk.store.getContent(record.id);
     res.status(created ? 201 : 200).location(location).json({
       meta: meta(),
       links: { self: location },

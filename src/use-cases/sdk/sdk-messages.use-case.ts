@@ -148,7 +148,7 @@ function sendHandler(deps: SdkDeps): JobHandler {
     async handle(ctx) {
       const rec = await store.getMessage(ctx.refId);
       if (rec === undefined || (rec.status !== 'SCHEDULED' && rec.status !== 'SCHEDULED_FOR_RESEND')) return;
-      const content = await store.transaction((tx) => tx.getContent(rec.id));
+      let content = await store.transaction((tx) => tx.getContent(rec.id));
       if (content === undefined) return;
       let envelope = content.envelope;
       let routing = content.routing;
@@ -156,8 +156,10 @@ function sendHandler(deps: SdkDeps): JobHandler {
         // Seal once and keep the bytes: every retry hands the AP exactly the envelope that was signed (§16.11).
         try {
           const sealed = await deps.service.seal(content.message);
-          envelope = Buffer.from(sealed.envelope);
+          // A view, not a copy; and the message (attachments included) is let go once sealed (issue 7 memory).
+          envelope = Buffer.from(sealed.envelope.buffer, sealed.envelope.byteOffset, sealed.envelope.byteLength);
           routing = sealed.routing;
+          content = undefined;
         } catch (err) {
           if (isAppError(err) && err.retryable) throw err;
           const code = isAppError(err) ? err.code : 'SDK_SEAL_FAILED';
@@ -221,7 +223,7 @@ export function inboundHandler(deps: Pick<SdkDeps, 'store' | 'queue' | 'logger'>
   return async (inbound) => {
     const stored = await deps.store.transaction(async (tx) => {
       const r = await tx.insertInboundEnvelope({
-        id: randomUUID(), transportMessageId: inbound.transportMessageId, envelope: Buffer.from(inbound.envelope), routing: inbound.routing, receivedAt: inbound.receivedAt,
+        id: randomUUID(), transportMessageId: inbound.transportMessageId, envelope: Buffer.from(inbound.envelope.buffer, inbound.envelope.byteOffset, inbound.envelope.byteLength), routing: inbound.routing, receivedAt: inbound.receivedAt,
       });
       return r.created ? { id: r.id, outboxId: await tx.insertOutbox(JOB_SDK_INBOUND, r.id) } : undefined;
     });
