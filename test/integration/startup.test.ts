@@ -58,6 +58,10 @@ describe('gateway start-up', () => {
     try {
       expect(gw.stdout()).toMatch(/API docs: +http:\/\/localhost:\d+\/docs/);
       expect(gw.stdout()).toMatch(/Health: +http:\/\/localhost:\d+\/healthz/);
+      // The banner lists the running simulators, the SDK ones (issue 7) included.
+      expect(gw.stdout()).toMatch(/Simulators \(development only\):/);
+      expect(gw.stdout()).toMatch(/SMP\/CertPub: +https:\/\/127\.0\.0\.1:\d+\n/);
+      expect(gw.stdout()).toMatch(/Address book: +https:\/\/127\.0\.0\.1:\d+\n/);
       const res = await fetch(`${gw.url}/readyz`);
       const body = await res.json() as { status: string; checks: { name: string; ok: boolean; detail?: string }[] };
       expect(res.status).toBe(200);
