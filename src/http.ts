@@ -14,6 +14,8 @@ export interface HttpAuth {
   router: Router;
   /** Sets res.locals.principal from a bearer token or session; never rejects by itself. */
   authenticate: RequestHandler;
+  /** 401 problem+json with the precise reason (e.g. invalid_token) when authenticate found no principal. */
+  requirePrincipal: RequestHandler;
 }
 
 export interface AppDeps {
@@ -63,20 +65,32 @@ export function createHttpApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.jsonLimitBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
+  // Who is calling is settled before the contract check, so an anonymous caller learns nothing about what a
+  // valid request looks like: an operation the contract protects (global `security`, not `security: []`)
+  // answers 401 before its body is judged (oidc-loa3.md §6: authentication first).
+  const auth = deps.auth;
+  if (auth) app.use(auth.authenticate);
+  const hasPrincipal = (req: express.Request): boolean => req.res?.locals.principal !== undefined;
+
   // Every /v1 request is validated against the contract; undocumented /v1 routes answer 404 (no drift).
   app.use(OpenApiValidator.middleware({
     // The validator mutates the document it is given, so it gets its own copy.
     apiSpec: structuredClone(deps.openApi) as never,
     validateRequests: { allErrors: true, removeAdditional: false },
     validateResponses: false,
-    validateSecurity: false,
+    // Presence only: scopes, roles and grants are checked by each route, which knows the resource.
+    validateSecurity: auth ? { handlers: { bearer: hasPrincipal, session: hasPrincipal } } : false,
     ignorePaths: /^\/(?!v1\/)/,
     ignoreUndocumented: false,
   }));
-
-  if (deps.auth) {
-    app.use(deps.auth.authenticate);
-    app.use(deps.auth.router);
+  if (auth) {
+    // The validator's own 401 says only "unauthorized"; answer with the auth layer's reason and challenge.
+    app.use(((err, req, res, next) => {
+      const status = (err as { status?: unknown } | null)?.status;
+      if (status === 401 && !hasPrincipal(req)) auth.requirePrincipal(req, res, next);
+      else next(err);
+    }) as express.ErrorRequestHandler);
+    app.use(auth.router);
   }
   for (const r of deps.routers) app.use(r.path, r.router);
 
