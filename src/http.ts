@@ -67,10 +67,17 @@ export function createHttpApp(deps: AppDeps): Express {
 
   // Who is calling is settled before the contract check, so an anonymous caller learns nothing about what a
   // valid request looks like: an operation the contract protects (global `security`, not `security: []`)
-  // answers 401 before its body is judged (oidc-loa3.md §6: authentication first).
+  // answers 401 before its body is judged (oidc-loa3.md §6: authentication first). Presence only: scopes,
+  // roles and grants are checked by each route, which knows the resource.
   const auth = deps.auth;
-  if (auth) app.use(auth.authenticate);
-  const hasPrincipal = (req: express.Request): boolean => req.res?.locals.principal !== undefined;
+  if (auth) {
+    app.use(auth.authenticate);
+    const isProtected = protectedOperations(deps.openApi);
+    app.use((req, res, next) => {
+      if (res.locals.principal === undefined && isProtected(req.method, req.path)) auth.requirePrincipal(req, res, next);
+      else next();
+    });
+  }
 
   // Every /v1 request is validated against the contract; undocumented /v1 routes answer 404 (no drift).
   app.use(OpenApiValidator.middleware({
@@ -78,25 +85,50 @@ export function createHttpApp(deps: AppDeps): Express {
     apiSpec: structuredClone(deps.openApi) as never,
     validateRequests: { allErrors: true, removeAdditional: false },
     validateResponses: false,
-    // Presence only: scopes, roles and grants are checked by each route, which knows the resource.
-    validateSecurity: auth ? { handlers: { bearer: hasPrincipal, session: hasPrincipal } } : false,
+    validateSecurity: false,
     ignorePaths: /^\/(?!v1\/)/,
     ignoreUndocumented: false,
   }));
-  if (auth) {
-    // The validator's own 401 says only "unauthorized"; answer with the auth layer's reason and challenge.
-    app.use(((err, req, res, next) => {
-      const status = (err as { status?: unknown } | null)?.status;
-      if (status === 401 && !hasPrincipal(req)) auth.requirePrincipal(req, res, next);
-      else next(err);
-    }) as express.ErrorRequestHandler);
-    app.use(auth.router);
-  }
+  if (auth) app.use(auth.router);
   for (const r of deps.routers) app.use(r.path, r.router);
 
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;
+}
+
+type OpenApiOperation = { security?: unknown[] };
+
+/**
+ * (method, path) → does the contract require a caller for this /v1 operation? An operation's own `security`
+ * wins over the document's; an empty list means open. Paths the contract does not know are left to the
+ * validator (404), and so are non-/v1 paths.
+ */
+export function protectedOperations(openApi: Record<string, unknown>): (method: string, path: string) => boolean {
+  const globalSecurity = Array.isArray(openApi.security) ? openApi.security : [];
+  const paths = (openApi.paths ?? {}) as Record<string, Record<string, OpenApiOperation>>;
+  const routes = Object.entries(paths)
+    .filter(([p]) => p.startsWith('/v1/'))
+    .map(([p, ops]) => ({
+      // Template segments ({id}) match one path segment; the rest is literal.
+      re: new RegExp(`^${p.split(/(\{[^}]+\})/).map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('')}/?$`),
+      ops,
+      templates: (p.match(/\{/g) ?? []).length,
+    }))
+    // A literal path wins over a template that would also match it (/v1/x/search before /v1/x/{id}).
+    .sort((a, b) => a.templates - b.templates);
+  return (method, path) => {
+    if (!path.startsWith('/v1/')) return false;
+    const m = method.toLowerCase();
+    for (const r of routes) {
+      if (!r.re.test(path)) continue;
+      const op = r.ops[m];
+      if (op === undefined) continue;
+      const security = Array.isArray(op.security) ? op.security : globalSecurity;
+      return security.length > 0;
+    }
+    return false;
+  };
 }
 
 /** Every route of the given routers as "METHOD /path/{param}" (for the contract drift test). */
