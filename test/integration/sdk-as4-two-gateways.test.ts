@@ -2,10 +2,8 @@
 // organisation with its own dev-PKI certificates, exchange an SDK message over the built-in AS4 access point
 // with mutual TLS; the receiving AP and the O2O certificates come from an SMP/CertPub simulator started here, and
 // both check function addresses against one national address book (its read-API simulator, also started here).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import os from 'node:os';
@@ -16,46 +14,18 @@ import { startAddressBookSimulator, type AddressBookSimulator } from '../../adap
 import { createAs4DuplicateRepository } from '../../src/store/as4-duplicate.repository.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/logger.js';
+import { freePort, startMainProcess, type MainProcess } from '../support/main-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', prefix: 'org', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
 const B = { orgNumber: '2321000016', name: 'Region Dev', participant: '0007:2321000016', prefix: 'peer1', sign: 'peer1-sign', enc: 'peer1-enc', ap: 'peer1-tls' } as const;
 type Org = typeof A | typeof B;
 
-interface Child { url: string; issuer: string; output: () => string; stop(): Promise<number | null> }
+type Child = MainProcess & { issuer: string };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startMain(env: Record<string, string>): Promise<Child> {
-  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
-  delete base.DATABASE_URL;
-  delete base.REDIS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
-      const idp = /"identityProvider":"(http:\/\/[^"]+)"/.exec(out);
-      if (m?.[1] && idp?.[1]) {
-        clearInterval(timer);
-        resolve({ url: m[1], issuer: idp[1], output: () => out + err, stop: async () => { child.kill('SIGTERM'); return exited; } });
-      }
-    }, 100);
-    void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${(err || out).slice(0, 3000)}`)); });
-  });
+async function startMain(env: Record<string, string>): Promise<Child> {
+  const p = await startMainProcess({ NODE_ENV: 'development', ...env }, { waitForIssuer: true });
+  if (p.issuer === undefined) throw new Error('gateway started without its identity provider');
+  return { ...p, issuer: p.issuer };
 }
 
 async function token(gw: Child, scopes: string[]): Promise<string> {
