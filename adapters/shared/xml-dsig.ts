@@ -302,7 +302,7 @@ export function verifyEnvelopedDocument(xml: string, opts: VerifyOptions): Verif
   const chain = verifyCertificateChain(leaf, opts.trust, { at: opts.at, extra: certs.filter((c) => c !== leaf) });
   if (!chain.ok) throw new SignatureVerificationError('UNTRUSTED_CERTIFICATE', chain.reason);
 
-  const sx = new SignedXml({ publicCert: leaf.toString(), getCertFromKeyInfo: () => null });
+  const sx = new SignedXml({ publicCert: leaf.publicKey, getCertFromKeyInfo: () => null });
   let valid = false;
   try {
     sx.loadSignature(sigEl.toString());

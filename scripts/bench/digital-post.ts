@@ -124,7 +124,10 @@ interface PartiesStats { farCalls: number; farRetries: number; operatorCalls: nu
 
 /** Start scripts/bench/digital-post-parties.ts as a child process and wait until its servers listen. */
 async function startParties(certsDir: string, atB: string[]): Promise<{ farUrl: string; printUrl: string; stats(): Promise<PartiesStats>; stop(): Promise<void> }> {
-  const child = fork(path.join(ROOT, 'scripts/bench/digital-post-parties.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_PARTIES_CPU_PROF=<dir> writes a V8 CPU profile of the parties' process there (where their time goes).
+  const prof = process.env.BENCH_PARTIES_CPU_PROF;
+  const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+  const child = fork(path.join(ROOT, 'scripts/bench/digital-post-parties.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(type: string): Promise<T> => new Promise((resolve, reject) => {
     const onMessage = (m: { type: string; message?: string }) => {
       if (m.type === type) { child.off('message', onMessage); child.off('exit', onExit); resolve(m as T); }
