@@ -14,6 +14,8 @@ export interface HttpAuth {
   router: Router;
   /** Sets res.locals.principal from a bearer token or session; never rejects by itself. */
   authenticate: RequestHandler;
+  /** 401 problem+json with the precise reason (e.g. invalid_token) when authenticate found no principal. */
+  requirePrincipal: RequestHandler;
 }
 
 export interface AppDeps {
@@ -63,6 +65,20 @@ export function createHttpApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.jsonLimitBytes, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
+  // Who is calling is settled before the contract check, so an anonymous caller learns nothing about what a
+  // valid request looks like: an operation the contract protects (global `security`, not `security: []`)
+  // answers 401 before its body is judged (oidc-loa3.md §6: authentication first). Presence only: scopes,
+  // roles and grants are checked by each route, which knows the resource.
+  const auth = deps.auth;
+  if (auth) {
+    app.use(auth.authenticate);
+    const isProtected = protectedOperations(deps.openApi);
+    app.use((req, res, next) => {
+      if (res.locals.principal === undefined && isProtected(req.method, req.path)) auth.requirePrincipal(req, res, next);
+      else next();
+    });
+  }
+
   // Every /v1 request is validated against the contract; undocumented /v1 routes answer 404 (no drift).
   app.use(OpenApiValidator.middleware({
     // The validator mutates the document it is given, so it gets its own copy.
@@ -73,16 +89,46 @@ export function createHttpApp(deps: AppDeps): Express {
     ignorePaths: /^\/(?!v1\/)/,
     ignoreUndocumented: false,
   }));
-
-  if (deps.auth) {
-    app.use(deps.auth.authenticate);
-    app.use(deps.auth.router);
-  }
+  if (auth) app.use(auth.router);
   for (const r of deps.routers) app.use(r.path, r.router);
 
   app.use(notFoundHandler);
   app.use(problemHandler(deps.logger));
   return app;
+}
+
+type OpenApiOperation = { security?: unknown[] };
+
+/**
+ * (method, path) → does the contract require a caller for this /v1 operation? An operation's own `security`
+ * wins over the document's; an empty list means open. Paths the contract does not know are left to the
+ * validator (404), and so are non-/v1 paths.
+ */
+export function protectedOperations(openApi: Record<string, unknown>): (method: string, path: string) => boolean {
+  const globalSecurity = Array.isArray(openApi.security) ? openApi.security : [];
+  const paths = (openApi.paths ?? {}) as Record<string, Record<string, OpenApiOperation>>;
+  const routes = Object.entries(paths)
+    .filter(([p]) => p.startsWith('/v1/'))
+    .map(([p, ops]) => ({
+      // Template segments ({id}) match one path segment; the rest is literal.
+      re: new RegExp(`^${p.split(/(\{[^}]+\})/).map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('')}/?$`),
+      ops,
+      templates: (p.match(/\{/g) ?? []).length,
+    }))
+    // A literal path wins over a template that would also match it (/v1/x/search before /v1/x/{id}).
+    .sort((a, b) => a.templates - b.templates);
+  return (method, path) => {
+    if (!path.startsWith('/v1/')) return false;
+    const m = method.toLowerCase();
+    for (const r of routes) {
+      if (!r.re.test(path)) continue;
+      const op = r.ops[m];
+      if (op === undefined) continue;
+      const security = Array.isArray(op.security) ? op.security : globalSecurity;
+      return security.length > 0;
+    }
+    return false;
+  };
 }
 
 /** Every route of the given routers as "METHOD /path/{param}" (for the contract drift test). */

@@ -56,7 +56,14 @@ import { withSdkBodyLimit } from './api/sdk/body-limit.js';
 import { createAs4AccessPoint, createBackoffPolicy } from '../adapters/sdk/as4/index.js';
 import { commonName, createSmpCertificateDirectory, createSmpClient, createSmpPeerResolver, createSmpTrust, createStaticSmpLocator } from '../adapters/sdk/smp/index.js';
 import { createAs4DuplicateRepository } from './store/as4-duplicate.repository.js';
-import type { AccessPoint, CertificateDirectory } from './ports/sdk.port.js';
+import type { AccessPoint, AddressBookAdministration, CertificateDirectory } from './ports/sdk.port.js';
+import { Counter, Gauge } from 'prom-client';
+import { createAddressBook, type AddressBookSnapshot } from '../adapters/sdk/address-book/index.js';
+import { startAddressBookSimulator, type AddressBookSimEntry, type AddressBookSimulator } from '../adapters/sdk/address-book/simulator/index.js';
+import { startSmpSimulator, type SmpSimParticipant, type SmpSimulator } from '../adapters/sdk/smp/simulator/index.js';
+import { createAddressBookCopyRepository } from './store/sdk-address-book.repository.js';
+import { DEV_ORGANISATIONS } from '../scripts/dev-pki.js';
+import { sameParticipant } from './domain/sdk/identifiers.js';
 // --- end SDK imports
 // --- Signing and validation (issue 8): imports of the signing wiring section at the end of this file.
 import 'reflect-metadata';
@@ -125,6 +132,9 @@ interface World {
     print: Awaited<ReturnType<typeof startPrintSimulator>>;
     /** Signing service (issue 8). */
     signing: SigningServiceSimulator;
+    /** SDK (issue 7): SMP with CertPub, and the national address book's read API. */
+    smp: SmpSimulator;
+    addressBook: AddressBookSimulator;
   };
   overrides: { -readonly [K in keyof Config]?: Config[K] }; urls: Record<string, string>; stop(): Promise<void> }
 
@@ -144,6 +154,7 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
   let idp: World['handles']['idp']; let mailboxA: World['handles']['mailboxA']; let mailboxB: World['handles']['mailboxB'];
   let far: World['handles']['far']; let print: World['handles']['print'];
   let signing: World['handles']['signing'];
+  let smp: World['handles']['smp']; let addressBook: World['handles']['addressBook'];
   try {
     // The signing service (issue 8) listens first: the dev identity provider needs its origin for the
     // signing-service client's redirect URI, and the simulator reads the provider's issuer once it runs.
@@ -173,13 +184,25 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
     // Signing service (issue 8), started above: see the signing wiring section at the end of this file.
     urls.signingService = signing.url;
     if (config.defaulted.has('SIGNING_SERVICE_URL')) overrides.SIGNING_SERVICE_URL = signing.url;
+    // SDK (issue 7): SMP/CertPub and the address book's read API, listing our development participant and the
+    // dev peer organisation (see devSdkRegistrations in the SDK wiring section).
+    const sdkDev = devSdkRegistrations(config, pki, port(7));
+    smp = await startSmpSimulator({ port: port(5), tls: { keyPem: read(pki.key('smp-tls')), certPem: read(pki.cert('smp-tls')), caPem: caBundle }, signer: { keyPem: read(pki.key('smp-sign')), certPem: read(pki.cert('smp-sign')) }, participants: sdkDev.smp });
+    stops.push(() => smp.close());
+    addressBook = await startAddressBookSimulator({ port: port(6), tls: { keyPem: read(pki.key('addressbook-tls')), certPem: read(pki.cert('addressbook-tls')), caPem: caBundle }, entries: sdkDev.addressBook });
+    stops.push(() => addressBook.close());
+    urls.smp = smp.url;
+    urls.addressBook = addressBook.url;
+    if (config.defaulted.has('SMP_URL')) overrides.SMP_URL = smp.url;
+    if (config.defaulted.has('ADDRESS_BOOK_URL')) overrides.ADDRESS_BOOK_URL = addressBook.url;
+    if (config.defaulted.has('ACCESS_POINT_URL') && sdkDev.peerAccessPointUrl !== undefined) overrides.ACCESS_POINT_URL = sdkDev.peerAccessPointUrl;
     logger.warn({ event: 'SIMULATORS_STARTED', urls }, 'DEVELOPMENT ONLY: local simulators of the external parties are running');
   } catch (err) {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     throw err;
   }
   return {
-    handles: { idp, far, mailboxA, mailboxB, print, signing }, overrides, urls,
+    handles: { idp, far, mailboxA, mailboxB, print, signing, smp, addressBook }, overrides, urls,
     stop: async () => { for (const s of stops.reverse()) await s().catch(() => undefined); },
   };
 }
@@ -296,7 +319,7 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     Object.assign(handlers, digitalPostHandlers(dpDeps));
 
     // SDK message service (issue 6): see the SDK wiring section at the end of this file.
-    const sdk = await startSdk(config, { pool: db.pool, queue, logger, seedDevelopment: world !== undefined && config.NODE_ENV === 'development', audit });
+    const sdk = await startSdk(effective, { pool: db.pool, queue, logger, seedDevelopment: world !== undefined && config.NODE_ENV === 'development', audit, registry, devSmp: world?.handles.smp });
     stops.push(() => sdk.stop());
     Object.assign(handlers, sdk.module.handlers);
 
@@ -307,7 +330,7 @@ export async function startGateway(env: Record<string, string | undefined>, opts
     const routers = [
       { path: '/v1/digital-post', router: createDigitalPostRouter({ ...dpDeps, auth }) },
       { path: '/v1/diagnostics', router: createDiagnosticsRouter({ store, queue, guard: adminGuard }) },
-      { path: '/v1/admin', router: createAdminRouter({ auth, pool: db.pool, audit }) },
+      { path: '/v1/admin', router: createAdminRouter({ auth, pool: db.pool, audit, sdkAddressBook: sdk.addressBook }) },
       { path: '/v1/sdk', router: createSdkRouter({ sdk: sdk.module.deps, auth }) },
       { path: '/v1/sdk', router: createSdkProblemHandler(logger) }, // SDK problem format for every /v1/sdk error
       { path: '/v1/signing', router: signingRouter },
@@ -344,8 +367,20 @@ export function banner(gw: Gateway): string {
     `    Health:     ${base}/healthz   Readiness: ${base}/readyz   Metrics: ${base}/metrics`,
     `    Login:      ${base}/login`,
     `    Storage:    ${gw.db.embedded ? 'embedded PostgreSQL in ' + gw.config.EMBEDDED_DB_DIR + ' (development only)' : 'PostgreSQL'}; queue: bullmq on ${gw.queue.backend}`,
+    ...simulatorLines(gw.simulators),
     '',
   ].join('\n');
+}
+
+/** The banner's list of running simulators (development), in the README's order. */
+const SIMULATOR_LABELS: [key: string, label: string][] = [
+  ['far', 'FaR'], ['mailboxA', 'Mailbox A'], ['mailboxB', 'Mailbox B'], ['print', 'Print'], ['smp', 'SMP/CertPub'],
+  ['addressBook', 'Address book'], ['signingService', 'Signing'], ['identityProvider', 'Identity provider'],
+];
+function simulatorLines(urls: Record<string, string>): string[] {
+  const known = SIMULATOR_LABELS.filter(([k]) => urls[k] !== undefined);
+  if (known.length === 0) return [];
+  return ['    Simulators (development only):', ...known.map(([k, label]) => `      ${`${label}:`.padEnd(20)}${urls[k]}`)];
 }
 
 async function main(): Promise<void> {
@@ -373,10 +408,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-// ===== SDK message service wiring (issue 6; docs/sdk.md) ===================================================
-// Our organisation's keys from ORG_SIGN_* / ORG_ENC_* and TRUST_CA_FILE; the loopback access point (no AS4
-// adapter yet); a fixed CertPub directory (no SMP adapter yet); with SIMULATORS a simulated peer organisation
-// (dev PKI peer1-* keys) on the same loopback network that answers with receipts.
+// ===== SDK message service wiring (issues 6 and 7; docs/sdk.md, docs/as4.md) ===============================
+// Our organisation's keys from ORG_SIGN_* / ORG_ENC_* and TRUST_CA_FILE. SDK_ACCESS_POINT=loopback: the in-process
+// network with a fixed CertPub directory and, with SIMULATORS, a simulated peer organisation (dev PKI peer1-*
+// keys) that answers with receipts. SDK_ACCESS_POINT=as4: the built-in AS4 access point with receiving APs and
+// O2O certificates from SMP/CertPub. Always: the local read copy of the national address book, against which
+// outgoing recipients and incoming function addresses are checked.
 
 /** Settings that have no config keys yet (docs/sdk.md "Configuration" lists the keys to add). */
 const SDK_SETTINGS = {
@@ -403,7 +440,19 @@ const prepareSdkPayload: PayloadPreparer = (m: SdkMessage) => {
   return { payload, problems: validatePayload(payload, { maxBytes: SDK_LIMITS.maxOutboundPayloadBytes }).reasons };
 };
 
-async function startSdk(config: Config, deps: { pool: Database['pool']; queue: QueuePort; logger: Logger; seedDevelopment: boolean; audit: ReturnType<typeof createAuditTrail> }): Promise<{ module: SdkModule; info: SdkInfo; stop(): Promise<void> }> {
+interface SdkStartDeps {
+  pool: Database['pool'];
+  queue: QueuePort;
+  logger: Logger;
+  seedDevelopment: boolean;
+  audit: ReturnType<typeof createAuditTrail>;
+  registry: Registry;
+  /** Development: the SMP simulator, where our AS4 access point's real URL is registered once it listens. */
+  devSmp?: SmpSimulator;
+}
+
+/** `config` is the effective configuration: with SIMULATORS, defaulted SMP_URL / ADDRESS_BOOK_URL point at the simulators. */
+async function startSdk(config: Config, deps: SdkStartDeps): Promise<{ module: SdkModule; info: SdkInfo; addressBook: AddressBookAdministration; stop(): Promise<void> }> {
   const read = (f: string) => readFileSync(resolvePath(config, f), 'utf8');
   const key = (keyFile: string, certFile: string) => ({ privateKeyPem: readFileSync(keyFile, 'utf8'), certificatePem: readFileSync(certFile, 'utf8') });
   const ours = asParticipantId(`0007:${config.ORG_NUMBER}`);
@@ -411,20 +460,23 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
   const entries: Record<string, DirectoryEntry> = { [ours]: { signing: [read(config.ORG_SIGN_CERT_FILE)], encryption: read(config.ORG_ENC_CERT_FILE), organizationNumber: config.ORG_NUMBER } };
   const pki = config.SIMULATORS ? await ensureDevPki(resolvePath(config, config.CERTS_DIR)) : undefined;
   if (pki) entries[peerParticipant] = { signing: [readFileSync(pki.cert('peer1-sign'), 'utf8')], encryption: readFileSync(pki.cert('peer1-enc'), 'utf8'), organizationNumber: SDK_SETTINGS.peerOrganisationNumber };
-  else if (config.SDK_ACCESS_POINT === 'loopback') deps.logger.warn({ event: 'SDK_LOOPBACK_ONLY' }, 'SDK: no AS4 access point and no SMP/CertPub adapter yet; only messages to our own participant are delivered');
+  else if (config.SDK_ACCESS_POINT === 'loopback') deps.logger.warn({ event: 'SDK_LOOPBACK_ONLY' }, 'SDK: loopback access point without simulators; only messages to our own participant are delivered (SDK_ACCESS_POINT=as4 reaches other organisations)');
   const trust = { anchors: [read(config.TRUST_CA_FILE)] };
   const net = createLoopbackNetwork();
-  const as4 = config.SDK_ACCESS_POINT === 'as4' ? await startAs4AccessPoint(config, ours, deps) : undefined;
+  const addressBook = startAddressBook(config, ours, deps);
+  const as4 = config.SDK_ACCESS_POINT === 'as4' ? await startAs4AccessPoint(config, ours, deps).catch(async (err: unknown) => { await addressBook.stop(); throw err; }) : undefined;
+  if (as4?.url !== undefined && deps.devSmp !== undefined) registerDevAccessPoint(deps.devSmp, ours, as4.url);
   const certificates = as4?.certificates ?? staticCertificateDirectory(entries);
   const accessPoint: AccessPoint = as4?.accessPoint ?? net.accessPoint([ours]);
   const store = createSdkStore(deps.pool);
   const service = createSdkMessageService({
     ownParticipants: [ours], signingKey: key(resolvePath(config, config.ORG_SIGN_KEY_FILE), resolvePath(config, config.ORG_SIGN_CERT_FILE)),
     decryptionKeys: [key(resolvePath(config, config.ORG_ENC_KEY_FILE), resolvePath(config, config.ORG_ENC_CERT_FILE))],
-    certificates, lookups: inboundLookups(store, { supportedContentTypes: SDK_SETTINGS.supportedContentTypes }), trust,
+    certificates, trust,
+    lookups: inboundLookups(store, { supportedContentTypes: SDK_SETTINGS.supportedContentTypes, addressBook: { book: addressBook.book, ownParticipant: ours, logger: deps.logger } }),
   });
   const module = createSdkModule({
-    store, queue: deps.queue, accessPoint, service, preparePayload: prepareSdkPayload, ownParticipant: ours,
+    store, queue: deps.queue, accessPoint, service, preparePayload: prepareSdkPayload, ownParticipant: ours, addressBook: addressBook.book,
     receiptTimeoutMs: config.SDK_RECEIPT_TIMEOUT_MS, logger: deps.logger,
   });
   let peer: SimulatedPeer | undefined;
@@ -443,8 +495,94 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
   return {
     module,
     info: { participant: ours, ...(peer ? { peer } : {}) },
-    stop: async () => { await module.stop(); await net.close(); await as4?.accessPoint.close(); },
+    addressBook: addressBook.book,
+    stop: async () => { await module.stop(); await net.close(); await as4?.accessPoint.close(); await addressBook.stop(); },
   };
+}
+
+/**
+ * The local read copy of the national SDK address book (sdk.md §3; docs/sdk.md "Address book"): downloaded from
+ * ADDRESS_BOOK_URL (TLS trust TRUST_CA_FILE) at start and every ADDRESS_BOOK_REFRESH_MS, kept in PostgreSQL
+ * (migration 0007) so a restart during an outage still has the last copy. The first download runs in the
+ * background: the gateway starts even when the book is down, and the first look-ups wait for it (at most 10 s).
+ * Metrics: sandebud_sdk_address_book_unavailable_total (look-ups without any copy), _age_seconds.
+ */
+function startAddressBook(config: Config, ours: string, deps: SdkStartDeps): { book: AddressBookAdministration; stop(): Promise<void> } {
+  const caBundle = readFileSync(resolvePath(config, config.TRUST_CA_FILE), 'utf8');
+  const addresses = new FunctionAddressRepository();
+  const book = createAddressBook({
+    api: { baseUrl: config.ADDRESS_BOOK_URL, tls: { caPem: caBundle }, timeoutMs: config.UPSTREAM_TIMEOUT_MS },
+    store: createAddressBookCopyRepository<AddressBookSnapshot>(deps.pool),
+    refreshIntervalMs: config.ADDRESS_BOOK_REFRESH_MS,
+    ownFunctionAddresses: async () => (await addresses.list(deps.pool)).map((f) => f.address),
+    ownParticipants: [ours],
+    logger: deps.logger,
+  });
+  const unavailable = new Counter({ name: 'sandebud_sdk_address_book_unavailable_total', help: 'SDK address-book look-ups made while no copy of the national address book existed (outbound: refused 503; inbound: own table only)', registers: [deps.registry] });
+  new Gauge({
+    name: 'sandebud_sdk_address_book_age_seconds', help: 'Age of the local copy of the national SDK address book; -1 = no copy', registers: [deps.registry],
+    collect() {
+      const at = book.status().fetchedAt;
+      this.set(at === undefined ? -1 : (Date.now() - at.getTime()) / 1000);
+    },
+  });
+  const starting = book.start()
+    // At start an administrator should see at once when one of our function addresses is missing (logged by the adapter).
+    .then(() => book.missingOwnAddresses())
+    .then(() => undefined, (err: unknown) => deps.logger.warn({ event: 'ADDRESS_BOOK_START_FAILED', code: err instanceof AppError ? err.code : undefined }, 'SDK address book: no copy at start'));
+  const admin: AddressBookAdministration = {
+    source: config.ADDRESS_BOOK_URL,
+    async organisationOf(address) {
+      try {
+        return await book.organisationOf(address);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'ADDRESS_BOOK_UNAVAILABLE') unavailable.inc();
+        throw err;
+      }
+    },
+    status: () => book.status(),
+    missingOwnAddresses: () => book.missingOwnAddresses(),
+    refresh: () => book.refresh(),
+  };
+  return { book: admin, stop: async () => { await starting; await book.stop(); } };
+}
+
+/**
+ * Development SDK world (issue 7 "Simulators"): what the SMP/CertPub simulator and the address book simulator list —
+ * our development participant (ORG_NUMBER, its function address sdk:inkorg:…, ORG_SIGN/ORG_ENC certificates, the
+ * AS4 certificate) and the dev peer organisation Region Dev (dev PKI peer1-*), whose access point SMP places at
+ * ACCESS_POINT_URL (SIMULATORS_PORT_BASE + 7: a second gateway run as the peer listens there; docs/as4.md).
+ */
+function devSdkRegistrations(config: Config, pki: DevPki, peerApPort: number): { smp: SmpSimParticipant[]; addressBook: AddressBookSimEntry[]; peerAccessPointUrl?: string } {
+  const read = (f: string) => readFileSync(f, 'utf8');
+  const ours = `0007:${config.ORG_NUMBER}`;
+  const peer = DEV_ORGANISATIONS.peer1;
+  const peerId = `0007:${peer.orgnr}`;
+  const peerAccessPointUrl = config.defaulted.has('ACCESS_POINT_URL') && peerApPort !== 0 ? `https://localhost:${peerApPort}/as4` : undefined;
+  const smp: SmpSimParticipant[] = [{
+    id: ours,
+    // Replaced by the real URL once our AS4 access point listens (SDK_ACCESS_POINT=as4, registerDevAccessPoint).
+    endpoint: { url: `https://localhost:${config.SDK_AS4_LISTEN_PORT === 0 ? 443 : config.SDK_AS4_LISTEN_PORT}/as4`, certificatePem: read(resolvePath(config, config.SDK_AS4_CERT_FILE)) },
+    certificates: { signingPem: [read(resolvePath(config, config.ORG_SIGN_CERT_FILE))], encryptionPem: [read(resolvePath(config, config.ORG_ENC_CERT_FILE))] },
+  }];
+  const addressBook: AddressBookSimEntry[] = [{
+    organisation: { participantId: ours, organizationNumber: config.ORG_NUMBER, name: config.ORG_NAME },
+    addresses: [{ identifier: `sdk:inkorg:${ours}`, shortName: 'Inkorg' }],
+  }];
+  if (!sameParticipant(peerId, ours)) {
+    smp.push({
+      id: peerId,
+      endpoint: { url: peerAccessPointUrl ?? config.ACCESS_POINT_URL, certificatePem: read(pki.cert('peer1-tls')) },
+      certificates: { signingPem: [read(pki.cert('peer1-sign'))], encryptionPem: [read(pki.cert('peer1-enc'))] },
+    });
+    addressBook.push({ organisation: { participantId: peerId, organizationNumber: peer.orgnr, name: peer.name }, addresses: [{ identifier: `sdk:inkorg:${peerId}`, shortName: 'Registrator' }] });
+  }
+  return { smp, addressBook, ...(peerAccessPointUrl !== undefined ? { peerAccessPointUrl } : {}) };
+}
+
+/** Development: publish our AS4 access point's real URL (known only once it listens) in the simulated SMP. */
+function registerDevAccessPoint(smp: SmpSimulator, ours: string, url: string): void {
+  smp.setParticipants(smp.participants().map((p) => (sameParticipant(p.id, ours) ? { ...p, endpoint: { ...p.endpoint, url } } : p)));
 }
 
 /**
@@ -452,7 +590,7 @@ async function startSdk(config: Config, deps: { pool: Database['pool']; queue: Q
  * receiving APs and O2O certificates from SMP/CertPub (SMP_URL, signatures checked against TRUST_CA_FILE), and
  * duplicate elimination in PostgreSQL (migration 0006) so a retransmission after a restart is delivered once.
  */
-async function startAs4AccessPoint(config: Config, ours: string, deps: { pool: Database['pool']; logger: Logger }): Promise<{ accessPoint: AccessPoint; certificates: CertificateDirectory }> {
+async function startAs4AccessPoint(config: Config, ours: string, deps: { pool: Database['pool']; logger: Logger }): Promise<{ accessPoint: AccessPoint; url: string | undefined; certificates: CertificateDirectory }> {
   const read = (f: string) => readFileSync(resolvePath(config, f), 'utf8');
   const caBundle = read(config.TRUST_CA_FILE);
   const apCert = read(config.SDK_AS4_CERT_FILE);
@@ -475,7 +613,7 @@ async function startAs4AccessPoint(config: Config, ours: string, deps: { pool: D
     logger: deps.logger,
   });
   deps.logger.warn({ event: 'SDK_AS4_LISTENING', url: accessPoint.url, partyId, smp: config.SMP_URL }, 'SDK: built-in AS4 access point listening (mutual TLS)');
-  return { accessPoint, certificates: createSmpCertificateDirectory(smp, { organizationNumber }) };
+  return { accessPoint, url: accessPoint.url, certificates: createSmpCertificateDirectory(smp, { organizationNumber }) };
 }
 
 /** Development only: one inbox of our own, usable at once by the dev case system and case worker (docs/sdk.md). */

@@ -12,11 +12,41 @@ export function splitPemCertificates(pem: string | Buffer): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
+/** Configured trust. Treat it as immutable: chains found through it are cached per store object. */
 export interface TrustStore {
   /** Self-signed CA certificates: chains must end in one of these. */
-  anchors: X509Certificate[];
+  readonly anchors: readonly X509Certificate[];
   /** Configured intermediate CA certificates (they must chain to an anchor themselves). */
-  intermediates: X509Certificate[];
+  readonly intermediates: readonly X509Certificate[];
+}
+
+/** Small insertion-ordered cache with a size cap (oldest entry evicted first). */
+class Bounded<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly cap: number) {}
+  get(k: K): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.cap) this.map.delete(this.map.keys().next().value as K);
+  }
+}
+
+// Certificates are immutable: the same base64 DER always parses to the same certificate, so a verifier
+// that sees the same sender certificate on every message (an operator, our SDK inbound) parses it once.
+const parsedCertificates = new Bounded<string, X509Certificate>(512);
+
+/** An X509Certificate from base64 DER (whitespace ignored), parsed once per distinct value. Throws on bad input. */
+export function certificateFromBase64(b64: string): X509Certificate {
+  const key = b64.replace(/\s+/g, '');
+  let c = parsedCertificates.get(key);
+  if (!c) {
+    c = new X509Certificate(Buffer.from(key, 'base64'));
+    parsedCertificates.set(key, c);
+  }
+  return c;
 }
 
 /** Build a trust store from configured PEM bundles (root and intermediate CAs). */
@@ -32,7 +62,7 @@ export function createTrustStore(...bundles: Array<string | Buffer>): TrustStore
     }
   }
   if (anchors.length === 0) throw new Error('trust store needs at least one self-signed CA certificate');
-  return { anchors, intermediates };
+  return Object.freeze({ anchors: Object.freeze(anchors), intermediates: Object.freeze(intermediates) });
 }
 
 export type ChainResult = { ok: true; chain: X509Certificate[] } | { ok: false; reason: string };
@@ -42,6 +72,11 @@ function validAt(c: X509Certificate, at: Date): boolean {
 }
 
 const sameCert = (a: X509Certificate, b: X509Certificate): boolean => a.raw.equals(b.raw);
+
+// Chains found per trust store: the signature checks and key-usage parsing of a path are done once per
+// (leaf, offered intermediates); every call still checks each certificate's validity at its own time.
+// Only successes are cached, so a stream of bad certificates cannot push good ones out for free.
+const chainCache = new WeakMap<TrustStore, Bounded<string, X509Certificate[]>>();
 
 /**
  * Build and check the chain from `leaf` to an anchor of `store`. `extra` may supply intermediates that
@@ -53,6 +88,30 @@ export function verifyCertificateChain(
   opts: { at?: Date; extra?: X509Certificate[]; requireDigitalSignature?: boolean } = {},
 ): ChainResult {
   const at = opts.at ?? new Date();
+  const key = [leaf.fingerprint256, opts.requireDigitalSignature !== false, ...(opts.extra ?? []).map((c) => c.fingerprint256)].join('|');
+  const cached = chainCache.get(store)?.get(key);
+  if (cached) return checkValidity(cached, at);
+  const r = buildChain(leaf, store, at, opts);
+  if (r.ok) {
+    let perStore = chainCache.get(store);
+    if (!perStore) chainCache.set(store, (perStore = new Bounded(1000)));
+    perStore.set(key, r.chain);
+  }
+  return r;
+}
+
+/** A known-good path, checked for validity at `at` with the same reasons as buildChain gives. */
+function checkValidity(chain: X509Certificate[], at: Date): ChainResult {
+  for (let i = 0; i < chain.length; i++) {
+    if (!validAt(chain[i]!, at)) {
+      const reason = i === 0 ? 'certificate is not valid at this time' : i === chain.length - 1 ? 'the trusted CA certificate is not valid at this time' : 'an issuing CA certificate is not valid at this time';
+      return { ok: false, reason };
+    }
+  }
+  return { ok: true, chain: [...chain] };
+}
+
+function buildChain(leaf: X509Certificate, store: TrustStore, at: Date, opts: { extra?: X509Certificate[]; requireDigitalSignature?: boolean }): ChainResult {
   if (leaf.ca) return { ok: false, reason: 'a CA certificate cannot sign documents' };
   if (opts.requireDigitalSignature !== false && !hasDigitalSignatureUsage(leaf)) {
     return { ok: false, reason: 'certificate key usage does not allow digitalSignature' };
@@ -81,7 +140,15 @@ function parseCert(c: X509Certificate): Certificate {
 }
 
 /** The subject as a list of RDNs (each possibly multi-valued), in certificate order. */
+const rdnCache = new WeakMap<X509Certificate, Rdn[]>();
+
 export function subjectRdns(c: X509Certificate): Rdn[] {
+  let rdns = rdnCache.get(c);
+  if (!rdns) rdnCache.set(c, (rdns = readSubjectRdns(c)));
+  return rdns.map((rdn) => rdn.map((atv) => ({ ...atv })));
+}
+
+function readSubjectRdns(c: X509Certificate): Rdn[] {
   const schema = parseCert(c).subject.toSchema() as asn1js.Sequence;
   return schema.valueBlock.value.map((set) =>
     (set as asn1js.Set).valueBlock.value.map((atv) => {

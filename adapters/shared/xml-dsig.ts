@@ -9,7 +9,7 @@ import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, veri
 import { SignedXml } from 'xml-crypto';
 import type { Element } from '@xmldom/xmldom';
 import { assertNoCommentsOrPIs, childElements, childrenNamed, isNamed, parseXmlSafely, textOf, type SafeParseOptions } from './xml-safe-parse.js';
-import { leafCertificate, subjectNameRfc2253, verifyCertificateChain, type TrustStore } from './x509-trust.js';
+import { certificateFromBase64, leafCertificate, subjectNameRfc2253, verifyCertificateChain, type TrustStore } from './x509-trust.js';
 import type { RawSigner, SignerHash } from './signer-pool.js';
 
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -294,7 +294,7 @@ export function verifyEnvelopedDocument(xml: string, opts: VerifyOptions): Verif
   if (certEls.length < 1) throw new SignatureVerificationError('NO_CERTIFICATE', 'KeyInfo carries no X509Certificate');
   let certs: X509Certificate[];
   try {
-    certs = certEls.map((e) => new X509Certificate(Buffer.from(textOf(e).replace(/\s+/g, ''), 'base64')));
+    certs = certEls.map((e) => certificateFromBase64(textOf(e)));
   } catch (e) {
     throw new SignatureVerificationError('NO_CERTIFICATE', 'KeyInfo certificate cannot be read', { cause: e });
   }
@@ -302,7 +302,7 @@ export function verifyEnvelopedDocument(xml: string, opts: VerifyOptions): Verif
   const chain = verifyCertificateChain(leaf, opts.trust, { at: opts.at, extra: certs.filter((c) => c !== leaf) });
   if (!chain.ok) throw new SignatureVerificationError('UNTRUSTED_CERTIFICATE', chain.reason);
 
-  const sx = new SignedXml({ publicCert: leaf.toString(), getCertFromKeyInfo: () => null });
+  const sx = new SignedXml({ publicCert: leaf.publicKey, getCertFromKeyInfo: () => null });
   let valid = false;
   try {
     sx.loadSignature(sigEl.toString());

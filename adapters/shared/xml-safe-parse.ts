@@ -4,8 +4,11 @@
 // local name, never on prefixes (real answers use arbitrary prefixes).
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 
+/** Why a document was refused; STRUCTURE = parsed fine but not the expected shape (set by callers). */
+export type XmlRejection = 'TOO_LARGE' | 'DOCTYPE' | 'ENCODING' | 'NOT_WELL_FORMED' | 'TOO_DEEP' | 'STRUCTURE';
+
 export class XmlSafetyError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly rejection: XmlRejection = 'STRUCTURE') {
     super(message);
     this.name = 'XmlSafetyError';
   }
@@ -18,6 +21,9 @@ export interface SafeParseOptions {
   maxDepth?: number;
 }
 
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_DEPTH = 64;
+
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
@@ -29,34 +35,61 @@ const COMMENT_NODE = 8;
 const xml10LineEnds = (s: string): string => s.replace(/\r\n?/g, '\n');
 
 /**
- * Parse untrusted XML into an xmldom Document. Throws `XmlSafetyError` for a DOCTYPE/ENTITY
- * declaration, an oversized or too deeply nested document, or any well-formedness problem.
+ * Decode XML bytes as strict UTF-8 (a BOM is dropped). Invalid UTF-8 and any other declared encoding are
+ * refused: signature libraries re-parse the string, so the bytes and the string must agree exactly.
  */
-export function parseXmlSafely(input: string | Buffer, opts: SafeParseOptions = {}): Document {
-  const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
-  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
-  if (size > maxBytes) throw new XmlSafetyError(`XML document of ${size} bytes exceeds the limit of ${maxBytes}`);
-  let text = typeof input === 'string' ? input : input.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+export function decodeXmlBytes(bytes: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): string {
+  if (bytes.length > maxBytes) throw new XmlSafetyError(`XML document of ${bytes.length} bytes exceeds the limit of ${maxBytes}`, 'TOO_LARGE');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new XmlSafetyError('XML is not valid UTF-8', 'ENCODING');
+  }
+  const decl = /^<\?xml[^?]*encoding\s*=\s*["']([^"']+)["']/.exec(text);
+  if (decl && !/^utf-?8$/i.test(decl[1]!)) throw new XmlSafetyError(`unsupported XML encoding ${decl[1]!}`, 'ENCODING');
+  return text;
+}
+
+/** True if the raw text declares a document type or an entity (checked before any parser sees it, rule 2). */
+export function hasDoctype(text: string): boolean {
+  return /<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text);
+}
+
+/**
+ * Parse untrusted XML into an xmldom Document — the one safe parser of every adapter. Throws
+ * `XmlSafetyError` (with its `rejection`) for an oversized input, bytes that are not UTF-8, a DOCTYPE/ENTITY
+ * declaration (refused before parsing), any well-formedness error or warning, or too deep nesting.
+ */
+export function parseXmlSafely(input: string | Uint8Array, opts: SafeParseOptions = {}): Document {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  let text: string;
+  if (typeof input === 'string') {
+    const size = Buffer.byteLength(input, 'utf8');
+    if (size > maxBytes) throw new XmlSafetyError(`XML document of ${size} bytes exceeds the limit of ${maxBytes}`, 'TOO_LARGE');
+    text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  } else {
+    text = decodeXmlBytes(input, maxBytes);
+  }
   // Refuse before parsing: no DTD, no entity declarations, ever (rule 2).
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) throw new XmlSafetyError('XML with a DOCTYPE or ENTITY declaration is refused');
+  if (hasDoctype(text)) throw new XmlSafetyError('XML with a DOCTYPE or ENTITY declaration is refused', 'DOCTYPE');
   let doc: Document;
   try {
     doc = new DOMParser({
       normalizeLineEndings: xml10LineEnds,
       onError: (level, msg) => {
-        throw new XmlSafetyError(`XML ${level}: ${msg}`);
+        throw new XmlSafetyError(`XML ${level}: ${msg}`, 'NOT_WELL_FORMED');
       },
     }).parseFromString(text, 'text/xml');
   } catch (e) {
     if (e instanceof XmlSafetyError) throw e;
-    throw new XmlSafetyError(`XML is not well-formed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new XmlSafetyError(`XML is not well-formed: ${e instanceof Error ? e.message : String(e)}`, 'NOT_WELL_FORMED');
   }
   const root = doc.documentElement;
-  if (!root) throw new XmlSafetyError('XML has no document element');
+  if (!root) throw new XmlSafetyError('XML has no document element', 'NOT_WELL_FORMED');
   const depth = maxElementDepth(root);
-  const maxDepth = opts.maxDepth ?? 64;
-  if (depth > maxDepth) throw new XmlSafetyError(`XML nesting depth ${depth} exceeds the limit of ${maxDepth}`);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (depth > maxDepth) throw new XmlSafetyError(`XML nesting depth ${depth} exceeds the limit of ${maxDepth}`, 'TOO_DEEP');
   return doc;
 }
 

@@ -1,6 +1,7 @@
 // Benchmark of digital post (issue 5 "Must show"; digital-post.md §7.3: two RSA signatures per letter, signed on
 // worker threads across cores). N letters go through the REST API as batches, the FaR lookup, signing and
-// sealing, and deliverSecure to two mailbox-operator simulators, all in this one process. The throughput is
+// sealing, and deliverSecure to two mailbox-operator simulators; the gateway runs in this process, FaR, the
+// operators and the print provider in a child process (digital-post-parties.ts), all on this machine. The throughput is
 // reported against the raw RSA-2048 signing rate of one Node thread measured in the same run, so the ratio
 // means the same on a fast or a slow machine.
 //
@@ -12,7 +13,8 @@
 //
 // The gateway runs with SIMULATORS=false and this script starts the simulators itself: the FaR simulator
 // answers every unscripted id as reachable (`unscripted`), which startGateway's built-in simulators cannot be
-// told to do. FAR_URL, PRINT_PROVIDER_URL and OIDC_ISSUER point at them.
+// told to do. FAR_URL, PRINT_PROVIDER_URL and OIDC_ISSUER point at them. CPU time is reported per letter for
+// each process, with the machine's busy share, so the report shows where the cores went.
 //
 // Latency (p50_ms, p99_ms): per letter, from its RECEIVED event (the API accepted it, in the same transaction)
 // to its DELIVERED event, from delivery_events. With batches every letter of a batch is accepted at once, so
@@ -30,10 +32,10 @@ import { startGateway, ROOT, type Gateway } from '../../src/main.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { luhnCheckDigit } from '../../src/domain/digital-post.js';
 import { startDevIdentityProvider } from '../../adapters/identity/simulator/index.js';
-import {
-  DEFAULT_FAR_SCRIPT, DEFAULT_OPERATOR_SCRIPT, startFarSimulator, startMailboxOperatorSimulator, type FarScript,
-} from '../../adapters/digital-post/simulator/index.js';
-import { startPrintSimulator } from '../../adapters/print/simulator/index.js';
+import { DEFAULT_FAR_SCRIPT, DEFAULT_OPERATOR_SCRIPT } from '../../adapters/digital-post/simulator/index.js';
+import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { readFileSync as readProc } from 'node:fs';
 
 const MAX_BATCH = 10_000;
 const FINAL = ['DELIVERED', 'PRINTED', 'REJECTED', 'FAILED', 'CANCELLED', 'HELD'];
@@ -118,6 +120,50 @@ async function dropQueueKeys(redisUrl: string, queueName: string): Promise<void>
   }
 }
 
+interface PartiesStats { farCalls: number; farRetries: number; operatorCalls: number; operatorNonAccepted: number; cpuMs: number; peakRssMb: number }
+
+/** Start scripts/bench/digital-post-parties.ts as a child process and wait until its servers listen. */
+async function startParties(certsDir: string, atB: string[]): Promise<{ farUrl: string; printUrl: string; stats(): Promise<PartiesStats>; stop(): Promise<void> }> {
+  // BENCH_PARTIES_CPU_PROF=<dir> writes a V8 CPU profile of the parties' process there (where their time goes).
+  const prof = process.env.BENCH_PARTIES_CPU_PROF;
+  const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+  const child = fork(path.join(ROOT, 'scripts/bench/digital-post-parties.ts'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>(type: string): Promise<T> => new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string; message?: string }) => {
+      if (m.type === type) { child.off('message', onMessage); child.off('exit', onExit); resolve(m as T); }
+      else if (m.type === 'error') { child.off('message', onMessage); child.off('exit', onExit); reject(new Error(`parties process: ${m.message}`)); }
+    };
+    const onExit = (code: number | null) => reject(new Error(`parties process exited (${code})`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+  const ready = next<{ farUrl: string; printUrl: string }>('ready');
+  child.send({ type: 'start', certsDir, atB });
+  const { farUrl, printUrl } = await ready;
+  return {
+    farUrl, printUrl,
+    async stats() { const p = next<PartiesStats>('stats'); child.send({ type: 'stats' }); return p; },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}
+
+/** Busy share of all cores since `since` (from /proc/stat), in percent; with no argument, the current counters. */
+function machineBusy(): number[];
+function machineBusy(since: number[]): number;
+function machineBusy(since?: number[]): number[] | number {
+  const cpu = readProc('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  if (!since) return cpu;
+  const d = cpu.map((v, i) => v - (since[i] ?? 0));
+  const idle = (d[3] ?? 0) + (d[4] ?? 0);
+  const total = d.reduce((a, b) => a + b, 0);
+  return total === 0 ? 0 : Math.round((1000 * (total - idle)) / total) / 10;
+}
+
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const log = (s: string): void => { process.stderr.write(`${s}\n`); };
@@ -156,7 +202,7 @@ async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-  // Peak RSS of the whole process: the gateway, its signer worker threads and the simulators all live here.
+  // Peak RSS of this process: the gateway and its signer worker threads (the other parties report their own).
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
   sampler.unref();
@@ -178,29 +224,18 @@ async function main(): Promise<void> {
   const stops: (() => Promise<unknown>)[] = [];
   let gw: Gateway | undefined;
   try {
-    // The simulators, as startGateway would start them, except that FaR finds everyone reachable.
+    // The other parties (FaR, operators A and B, print) run in their own process, as they do in production; FaR
+    // finds every recipient reachable, every second one at operator B. The identity provider only issues one token.
     const pki = await ensureDevPki(path.join(ROOT, 'certs-dev'));
     const read = (f: string) => readFileSync(f, 'utf8');
-    const caBundle = read(pki.caBundleFile);
-    const tlsOf = (party: Parameters<typeof pki.cert>[0]) => ({ key: read(pki.key(party)), cert: read(pki.cert(party)), ca: caBundle });
     const audience = 'urn:sandebud:api';
     const idp = await startDevIdentityProvider({ port: 0, apiAudience: audience, signingKeyPem: read(pki.key('idp-sign')), logger });
     stops.push(() => idp.close());
-    const mailboxA = await startMailboxOperatorSimulator({ port: 0, tls: tlsOf('mailbox-a-tls'), signatureTrust: caBundle, name: 'A' });
-    stops.push(() => mailboxA.close());
-    const mailboxB = await startMailboxOperatorSimulator({ port: 0, tls: tlsOf('mailbox-b-tls'), signatureTrust: caBundle, name: 'B' });
-    stops.push(() => mailboxB.close());
     const ids = recipients(opt.letters);
-    // Every second recipient at operator B; the rest (unscripted) at operator A.
-    const script: Record<string, FarScript> = {};
-    ids.forEach((id, i) => { if (i % 2 === 1) script[id] = { kind: 'reachable', operator: 'B' }; });
-    const far = await startFarSimulator({
-      port: 0, tls: tlsOf('far-tls'), script, unscripted: { kind: 'reachable', operator: 'A' },
-      operators: { A: { serviceAddress: mailboxA.serviceAddress }, B: { serviceAddress: mailboxB.serviceAddress } },
-    });
-    stops.push(() => far.close());
-    const print = await startPrintSimulator({ port: 0, tls: tlsOf('print-tls') });
-    stops.push(() => print.close());
+    const parties = await startParties(path.join(ROOT, 'certs-dev'), ids.filter((_, i) => i % 2 === 1));
+    stops.push(() => parties.stop());
+    const far = { url: parties.farUrl };
+    const print = { url: parties.printUrl };
 
     gw = await startGateway({
       NODE_ENV: 'test', PORT: '0', SIMULATORS: 'false', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -221,6 +256,8 @@ async function main(): Promise<void> {
 
     log(`sending ${opt.letters} letters as ${batches.length} batch(es) to ${gw.url} (queue concurrency ${opt.concurrency}, signer pool ${opt.poolSize || 'one per core'}) …`);
     const t0 = Date.now();
+    const cpu0 = process.cpuUsage();
+    const busy0 = machineBusy();
     const queriesBefore = queries.n;
     const acceptMs: number[] = [];
     await Promise.all(batches.map(async (b, i) => {
@@ -269,10 +306,14 @@ async function main(): Promise<void> {
     const seconds = (lastAt - t0) / 1000;
     const delivered = counts.DELIVERED ?? 0;
     const lettersPerS = delivered / seconds;
-    const farCalls = far.calls.length;
-    const farRetries = far.calls.filter((c) => c.result !== 'answered').length;
-    const operatorCalls = mailboxA.calls.length + mailboxB.calls.length;
-    const operatorDuplicates = [...mailboxA.calls, ...mailboxB.calls].filter((c) => c.result !== 'accepted').length;
+    const cpu = process.cpuUsage(cpu0);
+    const cores = availableParallelism();
+    const busy = machineBusy(busy0);
+    const other = await parties.stats();
+    const farCalls = other.farCalls;
+    const farRetries = other.farRetries;
+    const operatorCalls = other.operatorCalls;
+    const operatorDuplicates = other.operatorNonAccepted;
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
@@ -297,10 +338,21 @@ async function main(): Promise<void> {
       all_routed_s: tl.rows[0]?.routed ? round((Number(tl.rows[0].routed) - t0) / 1000, 2) : null,
       first_delivered_s: tl.rows[0]?.first ? round((Number(tl.rows[0].first) - t0) / 1000, 2) : null,
       peak_rss_mb: Math.round(peakRss / (1024 * 1024)),
+      parties_peak_rss_mb: other.peakRssMb,
+      // CPU time per delivered letter: the gateway process (all its threads), the other parties' process, and
+      // the whole machine's busy share over the run (PostgreSQL and Redis included).
+      gateway_cpu_ms_per_letter: round((cpu.user + cpu.system) / 1000 / Math.max(1, delivered), 2),
+      parties_cpu_ms_per_letter: round(other.cpuMs / Math.max(1, delivered), 2),
+      machine_busy_pct: busy,
+      // The ratio each side alone would allow if the other cost nothing and it had every core to itself:
+      // cores × 1000 / (its CPU ms per letter) letters/s, divided by the raw signing rate. The run's ratio
+      // cannot exceed the smaller of the two (PostgreSQL and Redis need cores too).
+      gateway_bound_ratio: round((cores * 1000) / Math.max(0.001, (cpu.user + cpu.system) / 1000 / Math.max(1, delivered)) / rawSignPerS, 3),
+      parties_bound_ratio: round((cores * 1000) / Math.max(0.001, other.cpuMs / Math.max(1, delivered)) / rawSignPerS, 3),
       queue_concurrency: opt.concurrency,
       overrides: passThrough(),
       signer_pool: opt.poolSize,
-      cpus: (await import('node:os')).availableParallelism(),
+      cpus: cores,
       node: process.version,
     };
     log('');
@@ -310,7 +362,9 @@ async function main(): Promise<void> {
     log(`ratio:              ${report.ratio}  (target ≥ 0.5)`);
     log(`FaR calls:          ${farCalls} (${farRetries} failed/retried; target ≤ ${report.far_calls_target})`);
     log(`accept → DELIVERED: p50 ${report.p50_ms} ms, p99 ${report.p99_ms} ms`);
-    log(`peak RSS:           ${report.peak_rss_mb} MB`);
+    log(`peak RSS:           ${report.peak_rss_mb} MB (gateway process), ${report.parties_peak_rss_mb} MB (other parties' process)`);
+    log(`CPU per letter:     ${report.gateway_cpu_ms_per_letter} ms gateway, ${report.parties_cpu_ms_per_letter} ms other parties; machine ${report.machine_busy_pct} % busy`);
+    log(`ratio bounds:       ${report.gateway_bound_ratio} from the gateway's CPU alone, ${report.parties_bound_ratio} from the other parties' alone (all ${cores} cores each)`);
     log(`SQL statements:     ${report.sql_per_letter} per letter (including BEGIN/COMMIT and the progress polls)`);
     if (opt.sqlProfile) {
       // Statement texts (first 70 characters) by count: where the round trips per letter go.

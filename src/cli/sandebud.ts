@@ -46,7 +46,7 @@ const COMMANDS: Record<string, Command> = {
   },
   'digital-post': digitalPostCommand,
   sdk: {
-    summary: 'sdk validate <file> | sdk addresses list|add|grant|revoke   SDK tools (`sandebud sdk --help`)',
+    summary: 'sdk validate <file> | sdk addresses list|add|grant|revoke|missing   SDK tools (`sandebud sdk --help`)',
     run: async (argv, io) => {
       // `sdk validate` must work whatever the configuration; the address commands only need the OP and audience.
       let config: ReturnType<typeof loadConfig> | undefined;

@@ -37,11 +37,22 @@ export interface UnitOfWork {
   /** RECEIVED delivery, or the existing one for the same owner + Idempotency-Key (409 on a different body). */
   insertDelivery(d: NewDelivery): Promise<{ delivery: DeliveryRow; created: boolean }>;
   getDelivery(id: string, opts?: { forUpdate?: boolean }): Promise<DeliveryRow | undefined>;
+  /** Several deliveries in one statement (a batch routed at once), by id; unknown ids are absent. */
+  getDeliveries(ids: readonly string[], opts?: { forUpdate?: boolean }): Promise<Map<string, DeliveryRow>>;
   /** Change status along the documented transition table, recording the event. */
   transition(id: string, to: DeliveryStatus, opts?: TransitionOptions): Promise<DeliveryRow>;
+  /**
+   * Change status only when the delivery is in one of `from` (and the table allows it), recording the event;
+   * undefined when it is not (e.g. an earlier attempt already finished it). One statement.
+   */
+  transitionIf(id: string, from: readonly DeliveryStatus[], to: DeliveryStatus, opts?: TransitionOptions): Promise<DeliveryRow | undefined>;
+  /** transitionIf for many deliveries at once, each with its own reason and details; returns the ids that moved. */
+  transitionMany(items: readonly ({ id: string } & TransitionOptions)[], from: readonly DeliveryStatus[], to: DeliveryStatus): Promise<string[]>;
   addReceipt(deliveryId: string, r: { kind: string; externalId?: string; data?: Record<string, unknown>; raw?: Buffer }): Promise<void>;
   /** Outbox row for a job kind acting on `refId`; returns the outbox id to enqueue after commit. */
   insertOutbox(kind: string, refId: string, correlationId?: string): Promise<string>;
+  /** One outbox row per refId, in one statement; ids in the order of `refIds`. */
+  insertOutboxMany(kind: string, refIds: readonly string[], correlationId?: string): Promise<string[]>;
   /** Mark an outbox row done together with this transaction's other changes. */
   completeOutbox(outboxId: string): Promise<void>;
   audit(event: AuditEvent): Promise<void>;

@@ -32,10 +32,14 @@ export interface LetterRecord extends NewLetter {
   receivedAt: Date;
 }
 
+export interface DeliveryTargetRow { operatorId: string; operatorName: string; serviceAddress: string }
+
 export interface LetterTx {
   insert(letter: NewLetter): Promise<void>;
   get(id: string): Promise<LetterRecord | undefined>;
   setTarget(id: string, t: { operatorId: string; operatorName: string; serviceAddress: string }): Promise<void>;
+  /** setTarget for many letters in one statement (a routed batch). */
+  setTargets(items: readonly ({ id: string } & DeliveryTargetRow)[]): Promise<void>;
   setPrepared(id: string, p: { request: Buffer; sha256: string }): Promise<void>;
   /** A batch row with the shared content, or the existing one for the same owner + key (409 when the body differs). */
   insertBatch(b: { id: string; owner: string; idempotencyKey: string; requestHash: string; size: number; bodyType: NewLetter['bodyType']; body: Buffer; attachments: LetterAttachment[] }): Promise<{ id: string; created: boolean }>;
@@ -48,6 +52,11 @@ export interface LetterTx {
 
 export interface LetterStore {
   get(id: string): Promise<LetterRecord | undefined>;
+  /**
+   * Store the signed request bytes once (one statement, no transaction of its own): every retry resends
+   * exactly them (digital-post.md §6.6 rule 7). A second call for the same letter keeps the first bytes.
+   */
+  setPrepared(id: string, p: { request: Buffer; sha256: string }): Promise<void>;
   batchOwner(batchId: string): Promise<string | undefined>;
   /** Letter ids, recipients and their delivery status, in request order. */
   /** Letters of a batch still in one of `statuses`, with their recipients, in request order. */

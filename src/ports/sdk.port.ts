@@ -111,3 +111,53 @@ export interface InboundLookups {
   /** Row 3: malware scan of one decoded attachment; absent = no scanner configured. */
   scanAttachment?(file: { fileName: string; contentType: string; content: Uint8Array }): Promise<'clean' | 'infected'>;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// SDK Adressbok (sdk.md §3): the local read copy of the national address book (adapters/sdk/address-book)
+
+/** The organisation the national address book lists a function address under. */
+export interface AddressBookOrganisation {
+  participantId: string;
+  organizationNumber: string;
+  name: string;
+}
+
+/**
+ * Look-ups in the local read copy. Function addresses are compared exactly (sdk.md §2, §14.14). Without any
+ * copy (never downloaded, none stored) the answer is unknown: the promise rejects with the AppError code
+ * `ADDRESS_BOOK_UNAVAILABLE` (503, retryable) rather than answering "not listed".
+ */
+export interface AddressBookLookup {
+  organisationOf(address: string): Promise<AddressBookOrganisation | undefined>;
+}
+
+/** The state of the local copy, for the administrator (GET /v1/admin/sdk/address-book). */
+export interface AddressBookCopyStatus {
+  fetchedAt?: Date;
+  lastAttemptAt?: Date;
+  /** Error code of the last failed refresh, until a refresh succeeds. */
+  lastError?: string;
+  addresses: number;
+  organisations: number;
+  /** No copy, or one older than the stale limit. */
+  stale: boolean;
+}
+
+/** Which of our own function addresses the national book lacks (issue 7: what an administrator must see). */
+export interface OwnAddressReport {
+  checkedAt: Date;
+  copyFetchedAt: Date;
+  missing: string[];
+  registeredElsewhere: Array<{ identifier: string; organisation: AddressBookOrganisation }>;
+  present: string[];
+}
+
+export interface AddressBookAdministration extends AddressBookLookup {
+  status(): AddressBookCopyStatus;
+  /** Rejects with ADDRESS_BOOK_UNAVAILABLE without any copy. */
+  missingOwnAddresses(): Promise<OwnAddressReport>;
+  /** Download the national book now (a failure keeps the previous copy and shows in status().lastError). */
+  refresh(): Promise<{ ok: boolean; error?: string }>;
+  /** Where the copy comes from (ADDRESS_BOOK_URL). */
+  readonly source: string;
+}

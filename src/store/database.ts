@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import type { Logger } from '../lib/logger.js';
+import { CycleQueryQueue } from './embedded-query-queue.js';
 
 export interface Database {
   pool: pg.Pool;
@@ -37,6 +38,8 @@ async function openEmbedded(opts: DatabaseOptions): Promise<Database> {
   const db = await PGlite.create(opts.embeddedDir);
   // maxConnections well above the pool size: with too few, pg's reconnect after a failed query is refused.
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: opts.poolMax + 10 });
+  // Serve one extended-protocol cycle at a time (src/store/embedded-query-queue.ts explains why).
+  (server as unknown as { queryQueue: CycleQueryQueue }).queryQueue = new CycleQueryQueue(db);
   await server.start();
   const conn = server.getServerConn();
   const url = `postgres://postgres@${conn}/postgres`;

@@ -2,12 +2,12 @@
 // (issue 3 §3). Status changes go through transition(), which enforces the documented transition table.
 import { randomUUID } from 'node:crypto';
 import { AppError, conflict } from '../domain/errors.js';
-import { canTransition, isDeliveryStatus, type DeliveryStatus } from '../domain/delivery-status.js';
+import { canTransition, isDeliveryStatus, TRANSITIONS, type DeliveryStatus } from '../domain/delivery-status.js';
 import type { Queryable } from '../ports/queryable.port.js';
 import type { DeliveryEvent, DeliveryRow, DeliveryStore, NewDelivery, ReceiptRow, TransitionOptions } from '../ports/delivery-store.port.js';
 import type pg from 'pg';
 import { withTransaction } from './database.js';
-import { insertOutbox, markOutboxDone } from './outbox.repository.js';
+import { insertOutbox, insertOutboxMany, markOutboxDone } from './outbox.repository.js';
 import { recordAudit } from './audit-sql.js';
 import { letterTx } from './letter.repository.js';
 
@@ -57,28 +57,73 @@ export async function insertDelivery(db: Queryable, d: NewDelivery): Promise<{ d
   return { delivery: toDelivery(row), created: false };
 }
 
+const UUID = /^[0-9a-f-]{36}$/i;
+
 export async function getDelivery(db: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<DeliveryRow | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!UUID.test(id)) return undefined;
   const { rows } = await db.query<Raw>(`SELECT ${COLS} FROM deliveries WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] ? toDelivery(rows[0]) : undefined;
+}
+
+export async function getDeliveries(db: Queryable, ids: readonly string[], opts: { forUpdate?: boolean } = {}): Promise<Map<string, DeliveryRow>> {
+  const valid = ids.filter((id) => UUID.test(id));
+  const out = new Map<string, DeliveryRow>();
+  if (valid.length === 0) return out;
+  // ORDER BY id: concurrent batch transactions lock rows in the same order, so they cannot deadlock each other.
+  const { rows } = await db.query<Raw>(`SELECT ${COLS} FROM deliveries WHERE id = ANY($1::uuid[]) ORDER BY id${opts.forUpdate ? ' FOR UPDATE' : ''}`, [valid]);
+  for (const r of rows) out.set(r.id, toDelivery(r));
+  return out;
+}
+
+/** The statuses from which the transition table allows `to`, narrowed to `from` when given. */
+function allowedFrom(to: DeliveryStatus, from?: readonly DeliveryStatus[]): DeliveryStatus[] {
+  return (from ?? (Object.keys(TRANSITIONS) as DeliveryStatus[])).filter((s) => canTransition(s, to));
+}
+
+/**
+ * Move a delivery to `to` when it is in one of `from` (and the transition table allows it), recording the
+ * event — one statement: the UPDATE takes the row lock and re-checks the status under it (READ COMMITTED
+ * re-evaluates the WHERE on the newest row version), and the event is inserted from the updated row.
+ */
+export async function transitionIf(db: Queryable, id: string, from: readonly DeliveryStatus[] | undefined, to: DeliveryStatus, opts: TransitionOptions = {}): Promise<DeliveryRow | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const allowed = allowedFrom(to, from);
+  if (allowed.length === 0) return undefined;
+  const { rows } = await db.query<Raw>(
+    `WITH upd AS (
+       UPDATE deliveries SET status = $2, reason = COALESCE($3, reason), channel = COALESCE($4, channel), data = data || $5::jsonb, updated_at = now()
+        WHERE id = $1 AND status = ANY($6::text[]) RETURNING ${COLS}),
+     ev AS (INSERT INTO delivery_events (delivery_id, status, reason, details) SELECT id, $2, $3, $7::jsonb FROM upd)
+     SELECT ${COLS} FROM upd`,
+    [id, to, opts.reason ?? null, opts.channel ?? null, JSON.stringify(opts.data ?? {}), allowed, JSON.stringify(opts.details ?? {})]);
   return rows[0] ? toDelivery(rows[0]) : undefined;
 }
 
 /** Move a delivery to `to`, recording the event. Refuses transitions the table does not allow. */
 export async function transition(db: Queryable, id: string, to: DeliveryStatus, opts: TransitionOptions = {}): Promise<DeliveryRow> {
-  const current = await getDelivery(db, id, { forUpdate: true });
+  const moved = await transitionIf(db, id, undefined, to, opts);
+  if (moved) return moved;
+  // Only the refusal reads the row again, to say why.
+  const current = await getDelivery(db, id);
   if (!current) throw new AppError('NOT_FOUND', `delivery ${id} not found`, { status: 404 });
-  if (!canTransition(current.status, to)) {
-    throw new AppError('ILLEGAL_TRANSITION', `delivery cannot go from ${current.status} to ${to}`);
-  }
-  const { rows } = await db.query<Raw>(
-    `UPDATE deliveries SET status = $2, reason = COALESCE($3, reason), channel = COALESCE($4, channel), data = data || $5::jsonb, updated_at = now()
-      WHERE id = $1 RETURNING ${COLS}`,
-    [id, to, opts.reason ?? null, opts.channel ?? null, JSON.stringify(opts.data ?? {})]);
-  await db.query('INSERT INTO delivery_events (delivery_id, status, reason, details) VALUES ($1, $2, $3, $4)',
-    [id, to, opts.reason ?? null, JSON.stringify(opts.details ?? {})]);
-  const row = rows[0];
-  if (!row) throw new AppError('NOT_FOUND', `delivery ${id} not found`, { status: 404 });
-  return toDelivery(row);
+  throw new AppError('ILLEGAL_TRANSITION', `delivery cannot go from ${current.status} to ${to}`);
+}
+
+/** transitionIf for many deliveries in one statement (a routed batch); returns the ids that moved. */
+export async function transitionMany(db: Queryable, items: readonly ({ id: string } & TransitionOptions)[], from: readonly DeliveryStatus[], to: DeliveryStatus): Promise<string[]> {
+  const allowed = allowedFrom(to, from);
+  const valid = items.filter((i) => UUID.test(i.id));
+  if (allowed.length === 0 || valid.length === 0) return [];
+  const input = JSON.stringify(valid.map((i) => ({ id: i.id, reason: i.reason ?? null, channel: i.channel ?? null, details: i.details ?? {}, data: i.data ?? {} })));
+  const { rows } = await db.query<{ id: string }>(
+    `WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, reason text, channel text, details jsonb, data jsonb)),
+     upd AS (
+       UPDATE deliveries d SET status = $2, reason = COALESCE(i.reason, d.reason), channel = COALESCE(i.channel, d.channel), data = d.data || i.data, updated_at = now()
+         FROM input i WHERE d.id = i.id AND d.status = ANY($3::text[]) RETURNING d.id),
+     ev AS (INSERT INTO delivery_events (delivery_id, status, reason, details) SELECT i.id, $2, i.reason, i.details FROM input i JOIN upd u ON u.id = i.id)
+     SELECT id FROM upd`,
+    [input, to, allowed]);
+  return rows.map((r) => r.id);
 }
 
 export async function listEvents(db: Queryable, id: string): Promise<DeliveryEvent[]> {
@@ -107,9 +152,13 @@ export function createDeliveryStore(pool: pg.Pool): DeliveryStore {
     transaction: (fn) => withTransaction(pool, (tx) => fn({
       insertDelivery: (d) => insertDelivery(tx, d),
       getDelivery: (id, o) => getDelivery(tx, id, o),
+      getDeliveries: (ids, o) => getDeliveries(tx, ids, o),
       transition: (id, to, o) => transition(tx, id, to, o),
+      transitionIf: (id, from, to, o) => transitionIf(tx, id, from, to, o),
+      transitionMany: (items, from, to) => transitionMany(tx, items, from, to),
       addReceipt: (id, r) => addReceipt(tx, id, r),
       insertOutbox: (kind, refId, corr) => insertOutbox(tx, kind, refId, corr),
+      insertOutboxMany: (kind, refIds, corr) => insertOutboxMany(tx, kind, refIds, corr),
       completeOutbox: (id) => markOutboxDone(tx, id),
       audit: (e) => recordAudit(tx, e),
       letters: letterTx(tx),

@@ -30,6 +30,11 @@ async function getLetter(db: Queryable, id: string): Promise<LetterRecord | unde
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
+async function setPrepared(db: Queryable, id: string, p: { request: Buffer; sha256: string }): Promise<void> {
+  // First bytes win: two workers preparing the same letter must not make a retry send different bytes.
+  await db.query('UPDATE letters SET prepared_request = $2, request_sha256 = $3 WHERE id = $1 AND prepared_request IS NULL', [id, p.request, p.sha256]);
+}
+
 const encodeAttachments = (a: NewLetter['attachments']) => JSON.stringify(a.map((x) => ({ filename: x.filename, contentType: x.contentType, content: x.content.toString('base64') })));
 
 export function letterTx(db: Queryable): LetterTx {
@@ -46,9 +51,14 @@ export function letterTx(db: Queryable): LetterTx {
     async setTarget(id, t) {
       await db.query('UPDATE letters SET operator_id = $2, operator_name = $3, service_address = $4 WHERE id = $1', [id, t.operatorId, t.operatorName, t.serviceAddress]);
     },
-    async setPrepared(id, p) {
-      await db.query('UPDATE letters SET prepared_request = $2, request_sha256 = $3 WHERE id = $1', [id, p.request, p.sha256]);
+    async setTargets(items) {
+      if (items.length === 0) return;
+      await db.query(
+        `UPDATE letters l SET operator_id = i.operator_id, operator_name = i.operator_name, service_address = i.service_address
+           FROM jsonb_to_recordset($1::jsonb) AS i(id uuid, operator_id text, operator_name text, service_address text) WHERE l.id = i.id`,
+        [JSON.stringify(items.map((t) => ({ id: t.id, operator_id: t.operatorId, operator_name: t.operatorName, service_address: t.serviceAddress })))]);
     },
+    setPrepared: (id, p) => setPrepared(db, id, p),
     async insertBatch(b) {
       const ins = await db.query<{ id: string }>(
         `INSERT INTO letter_batches (id, owner, idempotency_key, request_hash, size, body_type, body, attachments) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
@@ -83,6 +93,7 @@ export function letterTx(db: Queryable): LetterTx {
 export function createLetterStore(db: Queryable): LetterStore {
   return {
     get: (id) => getLetter(db, id),
+    setPrepared: (id, p) => setPrepared(db, id, p),
     async batchOwner(batchId) {
       if (!/^[0-9a-f-]{36}$/i.test(batchId)) return undefined;
       const { rows } = await db.query<{ owner: string }>('SELECT owner FROM letter_batches WHERE id = $1', [batchId]);

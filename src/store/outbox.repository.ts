@@ -24,6 +24,19 @@ export async function insertOutbox(db: Queryable, kind: string, refId: string, c
   return String(row.id);
 }
 
+/** One outbox row per refId in one statement (WITH ORDINALITY keeps the returned ids in input order). */
+export async function insertOutboxMany(db: Queryable, kind: string, refIds: readonly string[], correlationId?: string): Promise<string[]> {
+  if (refIds.length === 0) return [];
+  if (new Set(refIds).size !== refIds.length) throw new Error('insertOutboxMany: refIds must be distinct');
+  const { rows } = await db.query<{ id: string; n: string }>(
+    `WITH input AS (SELECT ref_id, n FROM unnest($2::uuid[]) WITH ORDINALITY AS t(ref_id, n)),
+          ins AS (INSERT INTO outbox (kind, ref_id, correlation_id) SELECT $1, ref_id, $3 FROM input ORDER BY n RETURNING id, ref_id)
+     SELECT ins.id, input.n FROM ins JOIN input ON input.ref_id = ins.ref_id ORDER BY input.n`,
+    [kind, refIds, correlationId ?? null]);
+  if (rows.length !== refIds.length) throw new Error('outbox insert returned a different number of rows');
+  return rows.map((r) => String(r.id));
+}
+
 /**
  * Claim a row for one attempt: pending rows, or running rows whose lease expired (their worker died).
  * Returns undefined when the row is done, dead, or leased by a live worker.

@@ -2,7 +2,7 @@
 // every documented /v1 operation exists, the served document is the committed one, and errors are problem+json.
 import path from 'node:path';
 import { loadOpenApi } from '../../src/api/ops.router.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, systemToken, type TestGateway } from '../support/gateway.js';
 
 const SPEC_FILE = path.resolve(import.meta.dirname, '../../contracts/api/openapi.yaml');
 type Spec = { paths: Record<string, Record<string, unknown>> };
@@ -34,7 +34,8 @@ describe('OpenAPI contract', () => {
   });
 
   it('names each bad field in errors[] and stores nothing', async () => {
-    const res = await fetch(`${t.gw.url}/v1/diagnostics/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: 5, extra: true }) });
+    const token = await systemToken(t.gw);
+    const res = await fetch(`${t.gw.url}/v1/diagnostics/pings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ note: 5, extra: true }) });
     expect(res.status).toBe(400);
     const body = await res.json() as { code: string; errors: { field: string }[] };
     expect(body.code).toBe('VALIDATION_FAILED');
@@ -42,6 +43,27 @@ describe('OpenAPI contract', () => {
     expect(fields).toEqual(expect.arrayContaining(['/headers/idempotency-key', '/body/note', '/body/extra']));
     const rows = await t.db.pool.query('SELECT 1 FROM deliveries');
     expect(rows.rows).toHaveLength(0);
+  });
+
+  it('answers an anonymous caller of a protected operation 401 before judging its body', async () => {
+    const res = await fetch(`${t.gw.url}/v1/diagnostics/pings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ note: 5, extra: true }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="sandebud"/);
+    const body = await res.json() as { code: string; errors?: unknown[] };
+    expect(body.code).toBe('TOKEN_MISSING');
+    expect(body.errors ?? []).toEqual([]); // nothing about which fields were wrong
+  });
+
+  it('gives the auth layer\'s reason for a bad token, not a field list', async () => {
+    const res = await fetch(`${t.gw.url}/v1/diagnostics/pings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-jwt' }, body: JSON.stringify({ note: 5 }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect((await res.json() as { code: string }).code).not.toBe('VALIDATION_FAILED');
+  });
+
+  it('still validates an operation the contract leaves open (security: []) for an anonymous caller', async () => {
+    const res = await fetch(`${t.gw.url}/v1/signing/responses`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'unexpected=1' });
+    expect(res.status).toBe(400);
   });
 
   it('refuses an oversized body with 413 problem+json', async () => {

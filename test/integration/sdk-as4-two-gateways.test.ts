@@ -1,56 +1,31 @@
 // Issue 7 "Must show" (../shared/specs/sdk.md §1–4, §8): two real gateway processes, each a different
 // organisation with its own dev-PKI certificates, exchange an SDK message over the built-in AS4 access point
-// with mutual TLS; the receiving AP and the O2O certificates come from an SMP/CertPub simulator started here.
-import { spawn } from 'node:child_process';
+// with mutual TLS; the receiving AP and the O2O certificates come from an SMP/CertPub simulator started here, and
+// both check function addresses against one national address book (its read-API simulator, also started here).
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDevPki, type DevParty, type DevPki } from '../../scripts/dev-pki.js';
 import { startSmpSimulator, type SmpSimParticipant, type SmpSimulator } from '../../adapters/sdk/smp/simulator/index.js';
+import { startAddressBookSimulator, type AddressBookSimulator } from '../../adapters/sdk/address-book/simulator/index.js';
 import { createAs4DuplicateRepository } from '../../src/store/as4-duplicate.repository.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/logger.js';
+import { freePort, startMainProcess, type MainProcess } from '../support/main-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', prefix: 'org', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
 const B = { orgNumber: '2321000016', name: 'Region Dev', participant: '0007:2321000016', prefix: 'peer1', sign: 'peer1-sign', enc: 'peer1-enc', ap: 'peer1-tls' } as const;
 type Org = typeof A | typeof B;
 
-interface Child { url: string; issuer: string; output: () => string; stop(): Promise<number | null> }
+type Child = MainProcess & { issuer: string };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startMain(env: Record<string, string>): Promise<Child> {
-  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' };
-  delete base.DATABASE_URL;
-  delete base.REDIS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
-      const idp = /"identityProvider":"(http:\/\/[^"]+)"/.exec(out);
-      if (m?.[1] && idp?.[1]) {
-        clearInterval(timer);
-        resolve({ url: m[1], issuer: idp[1], output: () => out + err, stop: async () => { child.kill('SIGTERM'); return exited; } });
-      }
-    }, 100);
-    void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${(err || out).slice(0, 3000)}`)); });
-  });
+async function startMain(env: Record<string, string>): Promise<Child> {
+  const p = await startMainProcess({ NODE_ENV: 'development', ...env }, { waitForIssuer: true });
+  if (p.issuer === undefined) throw new Error('gateway started without its identity provider');
+  return { ...p, issuer: p.issuer };
 }
 
 async function token(gw: Child, scopes: string[]): Promise<string> {
@@ -70,6 +45,7 @@ const SCOPES = ['urn:sdk.api:sendMessage', 'urn:sdk.api:getMessage', 'urn:sdk.ap
 describe('SDK between two gateways over AS4 (two processes)', () => {
   let pki: DevPki;
   let smp: SmpSimulator;
+  let addressBook: AddressBookSimulator;
   let dbA: TestDatabase;
   let dbB: TestDatabase;
   let a: Child | undefined;
@@ -85,7 +61,7 @@ describe('SDK between two gateways over AS4 (two processes)', () => {
     ORG_SEAL_CERT_FILE: file('org-seal', 'crt'), ORG_SEAL_KEY_FILE: file('org-seal', 'key'),
     TLS_CLIENT_CERT_FILE: file('org-tls-client', 'crt'), TLS_CLIENT_KEY_FILE: file('org-tls-client', 'key'),
     SIGNING_SERVICE_CERT_FILE: file('signing-service-sign', 'crt'),
-    SDK_ACCESS_POINT: 'as4', SMP_URL: smp.url, SDK_AS4_LISTEN_PORT: String(port),
+    SDK_ACCESS_POINT: 'as4', SMP_URL: smp.url, ADDRESS_BOOK_URL: addressBook.url, SDK_AS4_LISTEN_PORT: String(port),
     SDK_AS4_CERT_FILE: file(org.ap, 'crt'), SDK_AS4_KEY_FILE: file(org.ap, 'key'),
     // Short AS4 retries and no SMP cache, so the test can take B down and re-register certificates.
     SDK_AS4_RETRY_ATTEMPTS: '60', SDK_AS4_RETRY_INTERVAL_MS: '500', SDK_SMP_CACHE_TTL_MS: '0',
@@ -109,6 +85,15 @@ describe('SDK between two gateways over AS4 (two processes)', () => {
       participants: [participant(A, ports.a), participant(B, ports.b)],
     });
     registered = [participant(A, ports.a), participant(B, ports.b)];
+    // The national address book both gateways read. sdk:finns-inte:B is listed nationally but B has no such inbox
+    // (any more): A may send to it, and B answers REJECTED/BV/not-found.
+    addressBook = await startAddressBookSimulator({
+      tls: { keyPem: read(pki.key('addressbook-tls')), certPem: read(pki.cert('addressbook-tls')), caPem: read(pki.caBundleFile) },
+      entries: [
+        { organisation: { participantId: A.participant, organizationNumber: A.orgNumber, name: A.name }, addresses: [{ identifier: `sdk:inkorg:${A.participant}` }] },
+        { organisation: { participantId: B.participant, organizationNumber: B.orgNumber, name: B.name }, addresses: [{ identifier: `sdk:inkorg:${B.participant}` }, { identifier: `sdk:finns-inte:${B.participant}` }] },
+      ],
+    });
     dbA = await createTestDatabase('as4a');
     dbB = await createTestDatabase('as4b');
     envB = envOf(B, dbB, ports.b);
@@ -118,6 +103,7 @@ describe('SDK between two gateways over AS4 (two processes)', () => {
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await smp?.close();
+    await addressBook?.close();
     await dbA?.drop();
     await dbB?.drop();
   }, 60_000);
@@ -217,6 +203,27 @@ describe('SDK between two gateways over AS4 (two processes)', () => {
     expect(await inboxOfB(sent.messageId)).toEqual([]);
   }, 60_000);
 
+  it('A refuses a recipient function address the national address book does not list: 400 naming the field, nothing sent', async () => {
+    const tokenA = await token(a!, SCOPES);
+    const before = await dbA.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sdk_messages');
+    const res = await fetch(`${a!.url}/v1/sdk/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokenA}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { type: 'messages', attributes: {
+        confidentiality: false, label: 'Till okänd adress', sender: A.participant, recipient: B.participant,
+        senderAttention: { subOrganization: { extension: `sdk:inkorg:${A.participant}` } },
+        recipientAttention: { subOrganization: { extension: `sdk:okand:${B.participant}` } },
+        digitalDocument: [{ documentId: 'd1', contentTextBody: ['Text.'] }],
+      } } }),
+    });
+    expect(res.status).toBe(400);
+    const p = (await res.json()) as { type: string; eventIssues: { title: string; in: string }[] };
+    expect(p.type).toBe('urn:problem-type:sdk:badRequest');
+    expect(p.eventIssues[0]).toMatchObject({ title: 'not-found', in: '/body/data/attributes/recipientAttention/subOrganization/extension' });
+    const after = await dbA.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sdk_messages');
+    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+  });
+
   it('a signing certificate of another organisation registered for A is refused by B with SIG', async () => {
     const read = (f: string): string => readFileSync(f, 'utf8');
     const [ra, rb] = registered as [SmpSimParticipant, SmpSimParticipant];
@@ -232,6 +239,99 @@ describe('SDK between two gateways over AS4 (two processes)', () => {
       smp.setParticipants(registered);
     }
   }, 60_000);
+
+  interface Relayed { messageId: string | undefined; contentType: string; body: Buffer; answer?: { status: number; body: string } }
+  interface Relay { url: string; requests: Relayed[]; dropAnswers: number; close(): Promise<void> }
+
+  /**
+   * A TLS-terminating relay registered in SMP as B's access point: it presents B's AP certificate to A, forwards
+   * each AS4 request unchanged to B's real access point with A's AP certificate (mutual TLS), records the exact
+   * bytes, and can swallow B's answer (a synchronous AS4 receipt lost on its way back) by cutting A's connection.
+   */
+  async function startRelay(target: string): Promise<Relay> {
+    const read = (f: string): string => readFileSync(f, 'utf8');
+    const agent = new Agent({ connect: { key: read(pki.key(A.ap)), cert: read(pki.cert(A.ap)), ca: read(pki.caBundleFile) } });
+    const relay: Relay = { url: '', requests: [], dropAnswers: 0, close: async () => undefined };
+    const server = https.createServer({ key: read(pki.key(B.ap)), cert: read(pki.cert(B.ap)), ca: read(pki.caBundleFile), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const rec: Relayed = { messageId: /<eb:MessageId>([^<]+)<\/eb:MessageId>/.exec(body.toString('latin1'))?.[1], contentType: String(req.headers['content-type']), body };
+        relay.requests.push(rec);
+        void (async () => {
+          const answer = await request(target, { dispatcher: agent, method: 'POST', headers: { 'content-type': rec.contentType, 'mime-version': '1.0' }, body });
+          const text = Buffer.from(await answer.body.arrayBuffer());
+          rec.answer = { status: answer.statusCode, body: text.toString('utf8') };
+          if (relay.dropAnswers > 0) {
+            relay.dropAnswers--;
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type']) }).end(text);
+        })().catch(() => req.socket.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    relay.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/as4`;
+    relay.close = async () => {
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      await agent.close();
+    };
+    return relay;
+  }
+
+  it('a duplicate ebMS message is delivered once: A retransmits after a lost AS4 receipt, and the exact bytes are replayed', async () => {
+    const relay = await startRelay(`https://127.0.0.1:${ports.b}/as4`);
+    const [ra, rb] = registered as [SmpSimParticipant, SmpSimParticipant];
+    smp.setParticipants([ra, { ...rb, endpoint: { ...rb.endpoint, url: relay.url } }]);
+    relay.dropAnswers = 1;
+    try {
+      const sent = await sendAToB(`sdk:inkorg:${B.participant}`, 'Kvittot försvann');
+      // B took the first copy, but its AS4 receipt never reached A: A sends the same ebMS MessageId again.
+      await waitFor(() => relay.requests.filter((r) => r.answer !== undefined).length >= 2, 'A\'s AS4 retransmission', 30_000, 100);
+      const out = await settledAtA(sent.location, sent.tokenA);
+      expect(out.attributes.messageStatus).toBe('ACCEPTED');
+      const ebmsId = relay.requests[0]!.messageId!;
+      expect(ebmsId).toMatch(/@/);
+      expect(relay.requests.every((r) => r.messageId === ebmsId)).toBe(true);
+      // Each copy, the first included, was answered by B with a signed non-repudiation receipt for that MessageId
+      // (AS4 reception awareness with duplicate elimination: a duplicate is acknowledged again, not delivered again).
+      for (const r of relay.requests) {
+        expect(r.answer?.status).toBe(200);
+        expect(r.answer?.body).toContain(`<eb:RefToMessageId>${ebmsId}</eb:RefToMessageId>`);
+        expect(r.answer?.body).toContain('ebbp:NonRepudiationInformation');
+      }
+
+      // The exact bytes of the first request once more, straight to B's access point, over mutual TLS as A's AP.
+      const first = relay.requests[0]!;
+      const read = (f: string): string => readFileSync(f, 'utf8');
+      const agent = new Agent({ connect: { key: read(pki.key(A.ap)), cert: read(pki.cert(A.ap)), ca: read(pki.caBundleFile) } });
+      try {
+        const again = await request(`https://127.0.0.1:${ports.b}/as4`, { dispatcher: agent, method: 'POST', headers: { 'content-type': first.contentType, 'mime-version': '1.0' }, body: first.body });
+        const text = await again.body.text();
+        expect(again.statusCode).toBe(200);
+        expect(text).toContain(`<eb:RefToMessageId>${ebmsId}</eb:RefToMessageId>`);
+        expect(text).toContain('<ds:SignatureValue>');
+      } finally {
+        await agent.close();
+      }
+
+      // B delivered it once: one duplicate-store row, one stored envelope, one inbox item, fetched by B's case system.
+      const dup = await dbB.pool.query('SELECT state FROM sdk_as4_received WHERE message_id = $1', [ebmsId]);
+      expect(dup.rows).toEqual([{ state: 'delivered' }]);
+      const envelopes = await dbB.pool.query('SELECT xhe_id FROM sdk_inbound_envelopes WHERE transport_message_id = $1', [ebmsId]);
+      expect(envelopes.rows).toEqual([{ xhe_id: sent.messageId }]);
+      const inbox = await inboxOfB(sent.messageId);
+      expect(inbox).toHaveLength(1);
+      expect(inbox[0]!.attributes.messageStatus).toBe('NEW');
+      const inbound = await dbB.pool.query("SELECT count(*)::int AS n FROM sdk_messages WHERE direction = 'in' AND message_id = $1", [sent.messageId]);
+      expect(inbound.rows[0]).toEqual({ n: 1 });
+    } finally {
+      smp.setParticipants(registered);
+      await relay.close();
+    }
+  }, 90_000);
 
   it('B down for a while: A retries over AS4 and the message is delivered once', async () => {
     expect(await b!.stop()).toBe(0);

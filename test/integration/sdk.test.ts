@@ -5,7 +5,7 @@
 // organisation (Region Dev, dev PKI peer1-* keys), which answers with its own signed receipts.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { startTestGateway, systemToken, type TestGateway } from '../support/gateway.js';
+import { listInAddressBook, startTestGateway, systemToken, type TestGateway } from '../support/gateway.js';
 import { waitFor } from '../support/logger.js';
 import { FUNCTION_ADDRESS_ROOT, type MessageId, type ParticipantId, type SdkMessage } from '../../src/domain/sdk/index.js';
 import { createSdkStore } from '../../src/store/sdk-message.repository.js';
@@ -66,6 +66,8 @@ describe('SDK MT–MK API through the gateway', () => {
     await seedAddress(FA_A, { 'system:case-system': ['send', 'read'] });
     await seedAddress(FA_B, { 'system:case-system-b': ['send', 'read'] });
     await seedAddress(FA_HIDDEN, {});
+    // Every function address a message goes to must be in the national address book (sdk.md §3, §16.5).
+    await listInAddressBook(t.gw, admin, OURS, [FA_A, FA_B]);
   }, 90000);
   afterAll(async () => { await t.stop(); });
 
@@ -173,6 +175,8 @@ describe('SDK MT–MK API through the gateway', () => {
   });
 
   it('ends in MESSAGE_EXCHANGE_ERROR with the receipt\'s reason when the peer rejects the message', async () => {
+    // Listed in the national address book, but the peer has no such inbox (any more): the peer answers not-found.
+    await listInAddressBook(t.gw, admin, peer().participant, ['sdk:finns-inte:0007:2321000016']);
     const sent = await send(message({ participant: peer().participant, address: 'sdk:finns-inte:0007:2321000016' }));
     const out = await settled(sent.id);
     expect(out.attributes.messageStatus).toBe('MESSAGE_EXCHANGE_ERROR');
@@ -237,11 +241,11 @@ describe('SDK MT–MK API through the gateway', () => {
     });
 
     it('refuses to send from a function address the caller has no send grant on (403), storing nothing', async () => {
-      const before = await t.db.pool.query('SELECT count(*)::int AS n FROM sdk_messages');
+      const before = await t.db.pool.query("SELECT count(*)::int AS n FROM sdk_messages WHERE direction = 'out'");
       const res = await api('/v1/sdk/messages', { method: 'POST', token: tokenB, body: message({ participant: OURS, address: FA_B }, {}, FA_A) });
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ code: 'FUNCTION_ADDRESS_NOT_GRANTED' });
-      const after = await t.db.pool.query('SELECT count(*)::int AS n FROM sdk_messages');
+      const after = await t.db.pool.query("SELECT count(*)::int AS n FROM sdk_messages WHERE direction = 'out'");
       expect(after.rows[0].n).toBe(before.rows[0].n);
       const audit = await t.db.pool.query("SELECT 1 FROM audit_events WHERE type = 'ACCESS_DENIED' AND actor = 'system:case-system-b' AND subject = $1", [FA_A]);
       expect(audit.rows.length).toBeGreaterThan(0);
@@ -331,7 +335,8 @@ describe('SDK MT–MK API through the gateway', () => {
   ])('refuses a message %s with 400 urn:problem-type:sdk:badRequest naming the field, storing nothing', async (_what, patch, field) => {
     const body = message({ participant: OURS, address: FA_B });
     patch(body);
-    const before = await t.db.pool.query('SELECT count(*)::int AS n FROM sdk_messages');
+    // Outbound rows only: an inbound copy of an earlier test's message to ourselves may still be arriving.
+    const before = await t.db.pool.query("SELECT count(*)::int AS n FROM sdk_messages WHERE direction = 'out'");
     const res = await api('/v1/sdk/messages', { method: 'POST', body });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -339,7 +344,7 @@ describe('SDK MT–MK API through the gateway', () => {
     expect(p).toMatchObject({ type: 'urn:problem-type:sdk:badRequest', title: 'Bad Request', status: 400, instance: expect.any(String) });
     expect(p.eventIssues.map((i) => i.in)).toContain(field);
     expect(p.eventIssues.every((i) => i.typeCode === 'MESSAGE_EXCHANGE_ERROR')).toBe(true);
-    const after = await t.db.pool.query('SELECT count(*)::int AS n FROM sdk_messages');
+    const after = await t.db.pool.query("SELECT count(*)::int AS n FROM sdk_messages WHERE direction = 'out'");
     expect(after.rows[0].n).toBe(before.rows[0].n);
   });
 
@@ -412,6 +417,7 @@ describe('SDK MT–MK API through the gateway', () => {
   });
 
   it('ends in MESSAGE_EXCHANGE_ERROR when the recipient is not registered (no encryption certificate in CertPub)', async () => {
+    await listInAddressBook(t.gw, admin, '0007:5555555555', ['sdk:inkorg:0007:5555555555']);
     const sent = await send(message({ participant: '0007:5555555555', address: 'sdk:inkorg:0007:5555555555' }));
     const out = await settled(sent.id);
     expect(out.attributes.messageStatus).toBe('MESSAGE_EXCHANGE_ERROR');

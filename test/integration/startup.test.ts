@@ -1,45 +1,13 @@
 // Start-up as a user runs it (issue 3 "Must show"): the real `src/main.ts` process in embedded mode
 // (no DATABASE_URL, no REDIS_URL) and against the local servers; bad config and the production profile.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/db.js';
+import { runMainProcess, startMainProcess } from '../support/main-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface Started { url: string; stdout: () => string; stop(): Promise<number | null> }
-
-function startMain(env: Record<string, string | undefined>): Promise<Started> {
-  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: 'warn' };
-  delete base.DATABASE_URL;
-  delete base.REDIS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) {
-        clearInterval(timer);
-        resolve({ url: m[1], stdout: () => out, stop: async () => { child.kill('SIGTERM'); return exited; } });
-      }
-    }, 100);
-    void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${err.slice(0, 2000)}`)); });
-  });
-}
-
-function runMain(env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.once('exit', (code) => resolve({ code, stderr: err }));
-  });
-}
+const startMain = (env: Record<string, string | undefined>) => startMainProcess(env);
+const runMain = runMainProcess;
 
 describe('gateway start-up', () => {
   let db: TestDatabase;
@@ -58,6 +26,10 @@ describe('gateway start-up', () => {
     try {
       expect(gw.stdout()).toMatch(/API docs: +http:\/\/localhost:\d+\/docs/);
       expect(gw.stdout()).toMatch(/Health: +http:\/\/localhost:\d+\/healthz/);
+      // The banner lists the running simulators, the SDK ones (issue 7) included.
+      expect(gw.stdout()).toMatch(/Simulators \(development only\):/);
+      expect(gw.stdout()).toMatch(/SMP\/CertPub: +https:\/\/127\.0\.0\.1:\d+\n/);
+      expect(gw.stdout()).toMatch(/Address book: +https:\/\/127\.0\.0\.1:\d+\n/);
       const res = await fetch(`${gw.url}/readyz`);
       const body = await res.json() as { status: string; checks: { name: string; ok: boolean; detail?: string }[] };
       expect(res.status).toBe(200);

@@ -33,3 +33,25 @@ export async function systemToken(gw: Gateway, clientId = 'case-system', secret 
   if (!json.access_token) throw new Error(`token request failed: ${json.error ?? res.status}`);
   return json.access_token;
 }
+
+/**
+ * List function addresses for `participant` in the gateway's simulated national SDK address book (sdk.md §3) and
+ * let the gateway download it at once through the admin API (POST /v1/admin/sdk/address-book/refresh).
+ */
+export async function listInAddressBook(gw: Gateway, adminToken: string, participant: string, addresses: string[], name = `Organisation ${participant}`): Promise<void> {
+  const sim = gw.world?.addressBook;
+  if (sim === undefined) throw new Error('the gateway runs no address book simulator');
+  const entries = sim.entries();
+  const entry = entries.find((e) => e.organisation.participantId.toLowerCase() === participant.toLowerCase());
+  if (entry === undefined) {
+    const orgnr = /^0007:(\d{10})$/.exec(participant)?.[1];
+    if (orgnr === undefined) throw new Error(`give an ICD 0007 participant, not ${participant}`);
+    entries.push({ organisation: { participantId: participant, organizationNumber: orgnr, name }, addresses: addresses.map((identifier) => ({ identifier })) });
+  } else {
+    for (const identifier of addresses) if (!entry.addresses.some((a) => a.identifier === identifier)) entry.addresses.push({ identifier });
+  }
+  sim.setEntries(entries);
+  const res = await fetch(`${gw.url}/v1/admin/sdk/address-book/refresh`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+  const body = (await res.json()) as { copy?: { lastError: string | null } };
+  if (res.status !== 200 || body.copy?.lastError !== null) throw new Error(`address book refresh failed: ${res.status} ${JSON.stringify(body)}`);
+}

@@ -47,6 +47,15 @@ describe('configuration', () => {
     expect(keys).toEqual(expect.arrayContaining(['DATABASE_URL', 'SIMULATORS', 'ORG_SIGN_KEY_FILE', 'FAR_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_SECRET']));
   });
 
+  it('refuses the SDK address book and SMP simulator URLs in production, naming the key (issue 7)', () => {
+    const dev = developmentDefaultsInUse(loadConfig({}));
+    expect(dev.filter((d) => ['SMP_URL', 'ADDRESS_BOOK_URL'].includes(d.key)).map((d) => d.why)).toEqual(['points at a local simulator', 'points at a local simulator']);
+    expect(developmentDefaultsInUse(loadConfig({ ADDRESS_BOOK_URL: 'https://adressbok.example' })).map((d) => d.key)).not.toContain('ADDRESS_BOOK_URL');
+    expect(loadConfig({}).ADDRESS_BOOK_REFRESH_MS).toBe(3_600_000);
+    expect(() => loadConfig({ ADDRESS_BOOK_REFRESH_MS: 'hourly' })).toThrow(/ADDRESS_BOOK_REFRESH_MS.*integer/);
+    expect(() => loadConfig({ ADDRESS_BOOK_URL: 'not a url' })).toThrow(/ADDRESS_BOOK_URL.*URL/);
+  });
+
   it('starts in production once every development default is replaced', () => {
     const env: Record<string, string> = {
       NODE_ENV: 'production', DATABASE_URL: 'postgres://db.example/sandebud', SIMULATORS: 'false', OIDC_CLIENT_SECRET: 's3cret', BOOTSTRAP_ADMINS: '',
@@ -57,6 +66,8 @@ describe('configuration', () => {
     };
     // BOOTSTRAP_ADMINS='' falls back to its default, which production refuses: a real deployment names its own admins.
     expect(() => loadConfig(env)).toThrow(/BOOTSTRAP_ADMINS/);
+    const { ADDRESS_BOOK_URL: _ab, ...withoutAddressBook } = env;
+    expect(() => loadConfig({ ...withoutAddressBook, BOOTSTRAP_ADMINS: '198112289874' })).toThrow(/Configuration error in ADDRESS_BOOK_URL: .*local simulator/);
     expect(loadConfig({ ...env, BOOTSTRAP_ADMINS: '198112289874' }).NODE_ENV).toBe('production');
   });
 

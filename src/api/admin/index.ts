@@ -1,15 +1,17 @@
 // Administration API, mounted at /v1/admin (issue 4 "Grants per function address"; oidc-loa3.md §7.4, §8.5):
 // the organisation's function addresses, who may send from / read them, users and roles. Persons need the admin
 // role to change anything (admin or auditor to read); systems need the urn:sandebud:admin scope. Every change is
-// written to the audit trail in the same database transaction as the change itself.
+// written to the audit trail in the same database transaction as the change itself. Also (issue 7) the state of
+// the local copy of the national SDK address book and which of our function addresses it lacks (sdk.md §3).
 import express, { type Request, type RequestHandler } from 'express';
 import type pg from 'pg';
 import type { Auth } from '../../auth/index.js';
 import { SCOPE_ADMIN, principalOf } from '../../auth/index.js';
 import { identityHash, isValidHsaId, isValidOrgAffiliation, isValidPersonalNumber, type IdentityType } from '../../auth/identity.js';
-import { AppError, forbidden, notFound, validationError } from '../../domain/errors.js';
+import { AppError, forbidden, isAppError, notFound, validationError } from '../../domain/errors.js';
 import { principalId, type Principal, type Role } from '../../domain/principal.js';
 import type { AuditTrail } from '../../ports/audit.port.js';
+import type { AddressBookAdministration, OwnAddressReport } from '../../ports/sdk.port.js';
 import { PgAuditTrail } from '../../store/audit.repository.js';
 import { withTransaction } from '../../store/database.js';
 import { FunctionAddressRepository, type FunctionAddressRecord } from '../../store/function-address.repository.js';
@@ -21,6 +23,8 @@ export interface AdminRouterDeps {
   auth: Auth;
   pool: pg.Pool;
   audit: AuditTrail;
+  /** The local read copy of the national SDK address book (issue 7); without it its routes answer 503. */
+  sdkAddressBook?: AddressBookAdministration;
 }
 
 // Request bodies, path parameters and queries are validated against contracts/api/parts/admin.yaml by
@@ -90,6 +94,32 @@ const toUser = (u: UserRecord): Record<string, unknown> => ({
   id: u.id, displayName: u.displayName, identityType: u.identityType, principalId: u.sub !== null ? `person:${u.sub}` : null,
   enabled: u.enabled, roles: u.roles, createdBy: u.createdBy, createdAt: u.createdAt.toISOString(), lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
 });
+
+/**
+ * GET /v1/admin/sdk/address-book: the state of the local read copy of the national SDK address book and which of
+ * our function addresses it lacks or lists under another organisation (issue 7; sdk.md §3). `ownAddresses` is
+ * null while there is no copy at all.
+ */
+async function addressBookView(book: AddressBookAdministration): Promise<Record<string, unknown>> {
+  const st = book.status();
+  let own: OwnAddressReport | undefined;
+  try {
+    own = await book.missingOwnAddresses();
+  } catch (err) {
+    if (!(isAppError(err) && err.code === 'ADDRESS_BOOK_UNAVAILABLE')) throw err;
+  }
+  return {
+    source: book.source,
+    copy: {
+      fetchedAt: st.fetchedAt?.toISOString() ?? null, lastAttemptAt: st.lastAttemptAt?.toISOString() ?? null, lastError: st.lastError ?? null,
+      organisations: st.organisations, addresses: st.addresses, stale: st.stale,
+    },
+    ownAddresses: own === undefined ? null : {
+      checkedAt: own.checkedAt.toISOString(), copyFetchedAt: own.copyFetchedAt.toISOString(), missing: own.missing,
+      registeredElsewhere: own.registeredElsewhere.map((r) => ({ address: r.identifier, organisation: r.organisation })), present: own.present,
+    },
+  };
+}
 
 function actorOf(res: express.Response): Principal {
   const p = principalOf(res);
@@ -222,6 +252,20 @@ export function createAdminRouter(deps: AdminRouterDeps): express.Router {
     if (removed === undefined) throw notFound('The function address');
     if (removed.length === 0) throw notFound('The grant');
     res.status(204).end();
+  });
+
+  // --- SDK: the national address book as this gateway sees it (issue 7)
+  const book = (): AddressBookAdministration => {
+    if (deps.sdkAddressBook === undefined) throw new AppError('ADDRESS_BOOK_NOT_CONFIGURED', 'No SDK address book is configured.', { status: 503 });
+    return deps.sdkAddressBook;
+  };
+  r.get('/sdk/address-book', readers, async (_req, res) => {
+    res.json(await addressBookView(book()));
+  });
+  r.post('/sdk/address-book/refresh', admins, async (_req, res) => {
+    const b = book();
+    await b.refresh();
+    res.json(await addressBookView(b));
   });
 
   // --- users and roles

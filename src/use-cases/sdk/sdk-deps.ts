@@ -7,7 +7,7 @@ import type { MessageReceipt, ReceiptReason, ReceiptVerdict, ReceivedReceipt } f
 import type { Logger } from '../../lib/logger.js';
 import type { QueuePort } from '../../ports/queue.port.js';
 import type { SdkStore } from '../../ports/sdk-store.port.js';
-import type { AccessPoint, AccessPointRouting } from '../../ports/sdk.port.js';
+import type { AccessPoint, AccessPointRouting, AddressBookLookup } from '../../ports/sdk.port.js';
 import type { ParticipantId } from '../../domain/sdk/identifiers.js';
 
 /** Routing data of a judged envelope (adapters/sdk EnvelopeInfo). */
@@ -71,6 +71,11 @@ export interface SdkDeps {
   preparePayload: PayloadPreparer;
   /** The participant id of our organisation (sender of every message we send). */
   ownParticipant: ParticipantId;
+  /**
+   * The local read copy of the national address book (sdk.md §3, §10 SCHEDULED, §16.5): every recipient function
+   * address is checked against it before a message is accepted. Absent only in set-ups without an address book.
+   */
+  addressBook?: AddressBookLookup;
   /** No receipt within this time after SUBMITTED ends in MESSAGE_EXCHANGE_ERROR (sdk.md §10, §16.25). */
   receiptTimeoutMs: number;
   logger: Logger;

@@ -20,7 +20,8 @@ import { reason, type ReceiptVerdict } from '../../domain/sdk/receipt.js';
 import { isFinal, type MessageStatus } from '../../domain/sdk/status.js';
 import type { JobContext, JobHandler } from '../../ports/job-handler.port.js';
 import type { InboundEnvelopeRecord, NewSdkEventLine, SdkMessageRecord, SdkStore, SdkUnitOfWork } from '../../ports/sdk-store.port.js';
-import type { AccessPointEvent, InboundEnvelope, InboundLookups } from '../../ports/sdk.port.js';
+import type { AccessPointEvent, AddressBookLookup, InboundEnvelope, InboundLookups } from '../../ports/sdk.port.js';
+import type { Logger } from '../../lib/logger.js';
 import { SdkRequestError, TOO_LONG_CODE, tooLongRequest, type ReceivedMessage, type ReceivedReceiptResult, type SdkDeps, type SdkIssue } from './sdk-deps.js';
 
 export const SDK_DELIVERY_KIND = 'sdk-message';
@@ -64,12 +65,7 @@ export async function submitMessage(deps: SdkDeps, req: SubmitRequest): Promise<
   if (!sameParticipant(msg.sender.id, deps.ownParticipant)) {
     throw forbidden('SDK_SENDER_NOT_ALLOWED', 'The sender must be this organisation\'s participant id.');
   }
-  // §16.5 for the one address book we hold: a message to our own organisation must name one of our function addresses.
-  if (sameParticipant(msg.recipient.id, deps.ownParticipant) && !(await deps.store.isOwnFunctionAddress(recipientFunctionAddress(msg)))) {
-    throw new SdkRequestError('SDK_UNKNOWN_FUNCTION_ADDRESS', 'The recipient function address does not exist.', [
-      { in: `${ATTR}/recipientAttention/subOrganization/extension`, title: 'not-found', detail: 'not a function address of the recipient organisation' },
-    ]);
-  }
+  await checkRecipientAddress(deps, msg);
   const prepared = deps.preparePayload(msg);
   if (prepared.problems.some((p) => p.detail === 'too-long')) throw tooLongRequest(`${ATTR}/digitalDocument`);
   if (prepared.problems.length > 0) {
@@ -107,6 +103,45 @@ export async function submitMessage(deps: SdkDeps, req: SubmitRequest): Promise<
 }
 
 export { TOO_LONG_CODE };
+
+/** The adapter's code for "no copy of the national address book at all" (docs/as4.md §4). */
+export const ADDRESS_BOOK_UNAVAILABLE = 'ADDRESS_BOOK_UNAVAILABLE';
+const isBookUnavailable = (err: unknown): boolean => isAppError(err) && err.code === ADDRESS_BOOK_UNAVAILABLE;
+
+/**
+ * sdk.md §16.5 and §10 (SCHEDULED = "accepted from MK after schema + address-book checks"): the recipient function
+ * address must be listed in the national address book (§3) for the recipient organisation, and a message to our
+ * own organisation must in addition name one of our own function addresses (our table decides which of the
+ * nationally listed addresses this message service serves). Refused with 400 urn:problem-type:sdk:badRequest
+ * naming the field (title `not-found`, the receipt detail code of §5 row 9); nothing is stored or sent.
+ *
+ * Without any copy of the book (never downloaded and none stored — a first start while the read API is down) the
+ * message is refused with 503 ADDRESS_BOOK_UNAVAILABLE rather than accepted unchecked: §10 lets a message reach
+ * SCHEDULED only after the address-book check, and the case system can simply retry (nothing is stored). A copy
+ * that is merely old is still used (docs/sdk.md "Address book").
+ */
+async function checkRecipientAddress(deps: SdkDeps, msg: SdkMessage): Promise<void> {
+  const address = recipientFunctionAddress(msg);
+  const field = `${ATTR}/recipientAttention/subOrganization/extension`;
+  const refuse = (detail: string, also: SdkIssue[] = []): SdkRequestError =>
+    new SdkRequestError('SDK_UNKNOWN_FUNCTION_ADDRESS', 'The recipient function address does not exist.', [{ in: field, title: 'not-found', detail }, ...also]);
+  if (sameParticipant(msg.recipient.id, deps.ownParticipant) && !(await deps.store.isOwnFunctionAddress(address))) {
+    throw refuse('not a function address of the recipient organisation');
+  }
+  if (deps.addressBook === undefined) return;
+  let listedFor: { participantId: string } | undefined;
+  try {
+    listedFor = await deps.addressBook.organisationOf(address);
+  } catch (err) {
+    if (!isBookUnavailable(err)) throw err;
+    deps.logger.warn({ event: 'SDK_ADDRESS_BOOK_UNAVAILABLE', direction: 'outbound' }, 'no copy of the national SDK address book: message refused (503), the client may retry');
+    throw new AppError(ADDRESS_BOOK_UNAVAILABLE, 'No copy of the national SDK address book is available yet, so the recipient cannot be checked; try again later.', { status: 503, retryable: true, expose: true, cause: err });
+  }
+  if (listedFor === undefined) throw refuse('not listed in the national SDK address book');
+  if (!sameParticipant(listedFor.participantId, msg.recipient.id)) {
+    throw refuse('listed in the national SDK address book for another organisation', [{ in: `${ATTR}/recipient`, title: 'not-found', detail: 'does not own the recipient function address in the national SDK address book' }]);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Status helpers shared by the jobs and the AP event listener
@@ -432,10 +467,39 @@ export async function expireOverdue(deps: Pick<SdkDeps, 'store' | 'receiptTimeou
 // ---------------------------------------------------------------------------------------------------------
 // Look-ups the core's inbound checks need, answered from our tables
 
-export function inboundLookups(store: SdkStore, opts: { supportedContentTypes: readonly string[] }): InboundLookups {
+export interface InboundLookupOptions {
+  supportedContentTypes: readonly string[];
+  /** With the address book: our participant id, and where unchecked look-ups are reported. */
+  addressBook?: { book: AddressBookLookup; ownParticipant: ParticipantId; logger: Logger };
+}
+
+/**
+ * §5 row 9 ("function address missing/unknown" → REJECTED/BV/not-found): an incoming recipient function address
+ * must be one of ours (our table) AND listed for our organisation in the national address book (§3: the MT checks
+ * incoming function addresses against it). An address of ours that the book does not list (or lists for another
+ * organisation) is therefore answered not-found — the administrator sees it in GET /v1/admin/sdk/address-book.
+ *
+ * Without any copy of the book the look-up answers from our table alone, logged and counted: the envelope was
+ * already acknowledged at AS4 level, so failing the job would leave the sender without a receipt until its
+ * receipt timeout, and answering not-found would reject a message that may well be correct. The sender's
+ * function address is not checked: §5 gives no receipt code for it (row 13 is about the sender participant).
+ */
+export function inboundLookups(store: SdkStore, opts: InboundLookupOptions): InboundLookups {
   const types = new Set(opts.supportedContentTypes.map((t) => t.toLowerCase()));
+  const ab = opts.addressBook;
   return {
-    isKnownFunctionAddress: (a: FunctionAddress) => store.isOwnFunctionAddress(a),
+    isKnownFunctionAddress: async (a: FunctionAddress) => {
+      if (!(await store.isOwnFunctionAddress(a))) return false;
+      if (ab === undefined) return true;
+      try {
+        const listedFor = await ab.book.organisationOf(a);
+        return listedFor !== undefined && sameParticipant(listedFor.participantId, ab.ownParticipant);
+      } catch (err) {
+        if (!isBookUnavailable(err)) throw err;
+        ab.logger.warn({ event: 'SDK_ADDRESS_BOOK_UNAVAILABLE', direction: 'inbound' }, 'no copy of the national SDK address book: incoming function address checked against our own table only');
+        return true;
+      }
+    },
     isDuplicateMessage: (s: ParticipantId, id: MessageId) => store.inboundExists(s, id),
     referencedMessageState: (id: MessageId) => store.referencedState(id),
     // Every participant must accept application/pdf (sdk.md §4); parameters such as charset are ignored.

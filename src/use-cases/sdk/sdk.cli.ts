@@ -1,5 +1,6 @@
 // sdk.md §5/§16 (`sandebud sdk validate`) and issue 6 "For administrators: function addresses":
-// `sandebud sdk validate <file>` and `sandebud sdk addresses list|add|grant|revoke`. The address commands
+// `sandebud sdk validate <file>` and `sandebud sdk addresses list|add|grant|revoke|missing` (missing: issue 7, which
+// of our function addresses the national SDK address book lacks, sdk.md §3). The address commands
 // administer the RUNNING gateway through its admin API (/v1/admin, scope urn:sandebud:admin) with a
 // client-credentials token, so every change goes through the same checks and audit trail as the console.
 // The validate command is injected by the composition root (it runs the adapters' validation pipeline).
@@ -35,6 +36,7 @@ Commands:
                                          let person:<sub> or system:<client_id> send from / read it (default: both)
   addresses revoke <address> <principal> [--send] [--read]
                                          take the permission(s) away again (default: both)
+  addresses missing [--refresh] [--json] our function addresses the national SDK address book lacks
 
 Run \`sandebud sdk <command> --help\` for details.
 `,
@@ -47,7 +49,7 @@ receipt (ApplicationResponse). An envelope's signer certificate is trusted only 
 (default: TRUST_CA_FILE when that file exists). --key/--cert: our encryption key, to look inside an encrypted payload.
 Exit code 0 when the file could be judged (whatever the verdict), 2 when it could not be read.
 `,
-  addresses: `Usage: sandebud sdk addresses list|add|grant|revoke … [--url <gateway>] [--issuer <OpenID Provider>]
+  addresses: `Usage: sandebud sdk addresses list|add|grant|revoke|missing … [--url <gateway>] [--issuer <OpenID Provider>]
 
 Administers the running gateway's function addresses through its admin API with a client-credentials token
 (scope urn:sandebud:admin). Client: SANDEBUD_CLIENT_ID and SANDEBUD_CLIENT_SECRET; when unset, the development
@@ -70,6 +72,14 @@ Without --send/--read both permissions are granted.
   revoke: `Usage: sandebud sdk addresses revoke <address> <principal> [--send] [--read] [--url <gateway>]
 
 Without --send/--read both permissions are revoked.
+`,
+  missing: `Usage: sandebud sdk addresses missing [--refresh] [--json] [--url <gateway>]
+
+Prints which of the organisation's function addresses the national SDK address book does not list, or lists under
+another organisation, as seen in the gateway's local copy (GET /v1/admin/sdk/address-book). Messages to such an
+address are refused (outbound) or answered REJECTED/BV/not-found (inbound) until the address is registered in the
+national address book's web interface. --refresh downloads the national book first. --json prints the gateway's
+answer as it is. Exit code 0 when the report could be made (whatever it says), 1 when there is no copy at all.
 `,
 } as const;
 
@@ -104,6 +114,11 @@ interface AdminAddress {
   id: string;
   address: string;
   name: string;
+}
+interface AdminAddressBook {
+  source: string;
+  copy: { fetchedAt: string | null; lastError: string | null; organisations: number; addresses: number; stale: boolean };
+  ownAddresses: null | { missing: string[]; registeredElsewhere: { address: string; organisation: { participantId: string; name: string } }[]; present: string[] };
 }
 interface AdminGrant {
   functionAddress: string;
@@ -178,13 +193,13 @@ async function addresses(argv: string[], io: CliIo, deps: SdkCliDeps): Promise<n
     io.stdout(HELP.addresses);
     return sub === undefined ? 2 : 0;
   }
-  if (!(sub === 'list' || sub === 'add' || sub === 'grant' || sub === 'revoke')) throw new UsageError(`unknown addresses command "${sub}"`);
+  if (!(sub === 'list' || sub === 'add' || sub === 'grant' || sub === 'revoke' || sub === 'missing')) throw new UsageError(`unknown addresses command "${sub}"`);
   const p = parse(rest);
   if (p.flags.has('--help')) {
     io.stdout(HELP[sub]);
     return 0;
   }
-  const known = new Set(['--json', '--send', '--read']);
+  const known = new Set(['--json', '--send', '--read', '--refresh']);
   for (const f of p.flags) if (!known.has(f)) throw new UsageError(`unknown option ${f}`);
   const client = new AdminClient(deps, p.values.get('--url') ?? DEFAULT_URL, p.values.get('--issuer') ?? deps.issuer, io);
   switch (sub) {
@@ -208,6 +223,27 @@ async function addresses(argv: string[], io: CliIo, deps: SdkCliDeps): Promise<n
           if (v.grants.length === 0) io.stdout('    (no grants)\n');
         }
       }
+      return 0;
+    }
+    case 'missing': {
+      if (p.positional.length > 0) throw new UsageError('missing takes no arguments');
+      const book = (p.flags.has('--refresh')
+        ? await client.call<AdminAddressBook>('POST', '/v1/admin/sdk/address-book/refresh')
+        : await client.call<AdminAddressBook>('GET', '/v1/admin/sdk/address-book')).json;
+      if (book === undefined) throw new Error('the gateway sent no address book report');
+      if (p.flags.has('--json')) io.stdout(`${JSON.stringify(book, null, 2)}\n`);
+      const own = book.ownAddresses;
+      if (own === null) {
+        if (!p.flags.has('--json')) io.stderr(`no copy of the national SDK address book yet (${book.source}${book.copy.lastError !== null ? `: ${book.copy.lastError}` : ''})\n`);
+        return 1;
+      }
+      if (p.flags.has('--json')) return 0;
+      io.stdout(`national SDK address book: ${book.source}, copy of ${book.copy.fetchedAt ?? '?'}${book.copy.stale ? ' (stale)' : ''}${book.copy.lastError !== null ? `, last refresh failed: ${book.copy.lastError}` : ''}\n`);
+      io.stdout(own.missing.length === 0 ? 'missing: none\n' : `missing (${own.missing.length}):\n${own.missing.map((a) => `    ${a}\n`).join('')}`);
+      if (own.registeredElsewhere.length > 0) {
+        io.stdout(`listed under another organisation (${own.registeredElsewhere.length}):\n${own.registeredElsewhere.map((r) => `    ${r.address}  (${r.organisation.participantId}, ${r.organisation.name})\n`).join('')}`);
+      }
+      io.stdout(`present: ${own.present.length}\n`);
       return 0;
     }
     case 'add': {

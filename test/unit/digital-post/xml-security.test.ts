@@ -2,7 +2,7 @@
 // 2–8 and 10; ../shared/specs/digital-post.md §6.6 verification, §10 #9–#10).
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseXmlSafely } from '../../../adapters/shared/xml-safe-parse.js';
+import { parseXmlSafely, XmlSafetyError } from '../../../adapters/shared/xml-safe-parse.js';
 import { signEnvelopedDocument, verifyEnvelopedDocument } from '../../../adapters/shared/xml-dsig.js';
 import { createTrustStore, verifyCertificateChain, leafCertificate } from '../../../adapters/shared/x509-trust.js';
 import { signAndSeal } from '../../../adapters/digital-post/delivery/delivery.mapper.js';
@@ -39,6 +39,31 @@ describe('parseXmlSafely', () => {
   });
   it('refuses a document that is not well-formed', () => {
     expect(() => parseXmlSafely('<a><b></a>')).toThrow();
+  });
+  // One parser for every adapter (adapters/shared/xml-safe-parse.ts): each refusal says which rule refused it.
+  const rejection = (input: string | Uint8Array, opts?: Parameters<typeof parseXmlSafely>[1]): string | undefined => {
+    try {
+      parseXmlSafely(input, opts);
+    } catch (e) {
+      return e instanceof XmlSafetyError ? e.rejection : 'not an XmlSafetyError';
+    }
+    return undefined;
+  };
+  it('names the rule that refused a document', () => {
+    expect(rejection('<!DOCTYPE a><a/>')).toBe('DOCTYPE');
+    expect(rejection('<a>'.repeat(70) + '</a>'.repeat(70))).toBe('TOO_DEEP');
+    expect(rejection(`<a>${'x'.repeat(2000)}</a>`, { maxBytes: 1000 })).toBe('TOO_LARGE');
+    expect(rejection('<a><b></a>')).toBe('NOT_WELL_FORMED');
+    expect(rejection('<a/>')).toBeUndefined();
+  });
+  it('reads bytes as strict UTF-8: invalid bytes and other declared encodings are refused, a BOM is dropped', () => {
+    expect(rejection(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e]))).toBe('ENCODING');
+    expect(rejection(Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a>x</a>', 'latin1'))).toBe('ENCODING');
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<a>å</a>', 'utf8')]);
+    expect(parseXmlSafely(withBom).documentElement!.textContent).toBe('å');
+  });
+  it('keeps U+2028 as text (XML 1.0 line ends only), as an XML 1.0 verifier such as xmlsec1 does', () => {
+    expect(parseXmlSafely('<a>x\u2028y\r\nz</a>').documentElement!.textContent).toBe('x\u2028y\nz');
   });
 });
 

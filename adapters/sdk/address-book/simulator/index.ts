@@ -30,6 +30,8 @@ export interface AddressBookSimulator {
   url: string;
   /** Paths with query requested so far. */
   requests: string[];
+  /** The entries served now (a copy). */
+  entries(): AddressBookSimEntry[];
   setEntries(entries: readonly AddressBookSimEntry[]): void;
   /** While false, every request is answered 503. */
   setAvailable(available: boolean): void;
@@ -99,6 +101,7 @@ export async function startAddressBookSimulator(opts: AddressBookSimulatorOption
   return {
     url: server.url,
     requests,
+    entries: () => entries.map((e) => ({ organisation: { ...e.organisation }, addresses: e.addresses.map((a) => ({ ...a })) })),
     setEntries(next) {
       entries = [...next];
     },

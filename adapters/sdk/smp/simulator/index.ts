@@ -41,6 +41,8 @@ export interface SmpSimulator {
   url: string;
   /** Paths requested so far (decoded), in order. */
   requests: string[];
+  /** The registrations served now (a copy). */
+  participants(): SmpSimParticipant[];
   /** Replace the registrations (e.g. a certificate roll-over). */
   setParticipants(participants: readonly SmpSimParticipant[]): void;
   close(): Promise<void>;
@@ -125,6 +127,7 @@ export async function startSmpSimulator(opts: SmpSimulatorOptions): Promise<SmpS
   return {
     url: server.url,
     requests,
+    participants: () => [...participants],
     setParticipants(next) {
       participants = [...next];
     },

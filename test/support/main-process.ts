@@ -1,0 +1,68 @@
+// The real `src/main.ts` as a child process, the way a user starts it (startup and two-gateway tests).
+// Embedded defaults unless the caller passes DATABASE_URL / REDIS_URL; PORT and simulator ports are free ports.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface MainProcess {
+  url: string;
+  /** The dev identity provider's issuer, when the caller asked to wait for it. */
+  issuer?: string;
+  /** Everything the process printed so far (stdout, then stderr). */
+  output(): string;
+  stdout(): string;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+function baseEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: 'warn' };
+  delete base.DATABASE_URL;
+  delete base.REDIS_URL;
+  return { ...base, ...env };
+}
+
+/** Start src/main.ts and resolve once its banner (and, with waitForIssuer, the identity provider's URL) is printed. */
+export function startMainProcess(env: Record<string, string | undefined>, opts: { waitForIssuer?: boolean } = {}): Promise<MainProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
+      const idp = /"identityProvider":"(http:\/\/[^"]+)"/.exec(out);
+      if (m?.[1] && (!opts.waitForIssuer || idp?.[1])) {
+        clearInterval(timer);
+        resolve({ url: m[1], issuer: idp?.[1], output: () => out + err, stdout: () => out, stop: async () => { child.kill('SIGTERM'); return exited; } });
+      }
+    }, 100);
+    void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${(err || out).slice(0, 3000)}`)); });
+  });
+}
+
+/** Run src/main.ts until it exits by itself (bad configuration); its exit code and stderr. The environment is taken as given. */
+export function runMainProcess(env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.once('exit', (code) => resolve({ code, stderr: err }));
+  });
+}
+
+/** A TCP port nobody listens on right now (for processes that must know each other's ports in advance). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
