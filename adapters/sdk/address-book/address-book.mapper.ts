@@ -5,6 +5,7 @@
 //   GET <base>/api/v1/addresses?page[number]=N&page[size]=M       (type "addresses", relationship "organization")
 // following `links.next` until it is absent. Attribute names follow the information model in sdk.md §3.
 import { z } from 'zod';
+import type { AddressBookOrganisation } from '../../../src/ports/sdk.port.js';
 
 const text = (max: number): z.ZodString => z.string().max(max);
 
@@ -44,11 +45,8 @@ export const page = <T extends z.ZodTypeAny>(item: T) =>
 export type OrganizationResource = z.infer<typeof organizationResource>;
 export type AddressResource = z.infer<typeof addressResource>;
 
-export interface AddressBookOrganisation {
-  participantId: string;
-  organizationNumber: string;
-  name: string;
-}
+/** The organisation a function address is listed under: the port's type (src/ports/sdk.port.ts). */
+export type { AddressBookOrganisation };
 
 export interface AddressBookEntry {
   /** The function address (opaque, compared exactly: sdk.md §2, §14.14). */

@@ -5,6 +5,7 @@
 // administrator sees.
 import { AppError } from '../../../src/domain/errors.js';
 import type { Logger } from '../../../src/lib/logger.js';
+import type { AddressBookCopyStatus, OwnAddressReport } from '../../../src/ports/sdk.port.js';
 import { createAddressBookClient, type AddressBookClient, type AddressBookClientOptions } from './address-book.client.js';
 import { toSnapshot, type AddressBookEntry, type AddressBookOrganisation, type AddressBookSnapshot } from './address-book.mapper.js';
 
@@ -54,26 +55,9 @@ export interface RefreshResult {
   error?: string;
 }
 
-export interface AddressBookStatus {
-  fetchedAt?: Date;
-  lastAttemptAt?: Date;
-  lastError?: string;
-  addresses: number;
-  organisations: number;
-  stale: boolean;
-}
-
-export interface MissingOwnAddressReport {
-  checkedAt: Date;
-  /** When the copy checked against was downloaded. */
-  copyFetchedAt: Date;
-  /** Our function addresses that the national book does not list. */
-  missing: string[];
-  /** Our function addresses the book lists under another organisation. */
-  registeredElsewhere: Array<{ identifier: string; organisation: AddressBookOrganisation }>;
-  /** Our function addresses present and attributed to us. */
-  present: string[];
-}
+// The copy's state and the own-address report are what the port promises the gateway (src/ports/sdk.port.ts).
+export type AddressBookStatus = AddressBookCopyStatus;
+export type MissingOwnAddressReport = OwnAddressReport;
 
 export interface AddressBook {
   /** Load the stored copy, refresh once, then refresh periodically. */
