@@ -1,16 +1,18 @@
-// The real `src/main.ts` as a child process, the way a user starts it (startup and two-gateway tests).
-// Embedded defaults unless the caller passes DATABASE_URL / REDIS_URL; PORT and simulator ports are free ports.
+// The real `src/main.ts` as a child process, the way a user starts it: for the start-up and two-gateway
+// tests and for bench:sdk. Embedded defaults unless the caller passes DATABASE_URL / REDIS_URL; PORT and
+// simulator ports are free ports.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ROOT = path.resolve(import.meta.dirname, '..');
 
 export interface MainProcess {
   url: string;
+  pid: number;
   /** The dev identity provider's issuer, when the caller asked to wait for it. */
   issuer?: string;
-  /** Everything the process printed so far (stdout, then stderr). */
+  /** What the process printed (stdout, then stderr; the last 200,000 and 20,000 characters). */
   output(): string;
   stdout(): string;
   /** SIGTERM; resolves with the exit code. */
@@ -24,21 +26,38 @@ function baseEnv(env: Record<string, string | undefined>): Record<string, string
   return { ...base, ...env };
 }
 
+export interface StartOptions {
+  /** Also wait until the dev identity provider's URL is logged (MainProcess.issuer). */
+  waitForIssuer?: boolean;
+  /** Node options before `--import tsx` (e.g. a preloaded probe). */
+  nodeArgs?: string[];
+  /** Called with every complete stdout line (pino JSON). */
+  onStdoutLine?: (line: string) => void;
+}
+
 /** Start src/main.ts and resolve once its banner (and, with waitForIssuer, the identity provider's URL) is printed. */
-export function startMainProcess(env: Record<string, string | undefined>, opts: { waitForIssuer?: boolean } = {}): Promise<MainProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startMainProcess(env: Record<string, string | undefined>, opts: StartOptions = {}): Promise<MainProcess> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    // Bounded: a gateway logging at info for minutes must not grow this process without limit.
+    out = (out + d.toString()).slice(-200_000);
+    if (opts.onStdoutLine === undefined) return;
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) opts.onStdoutLine(line);
+  });
+  child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
       const idp = /"identityProvider":"(http:\/\/[^"]+)"/.exec(out);
-      if (m?.[1] && (!opts.waitForIssuer || idp?.[1])) {
+      if (m?.[1] && (!opts.waitForIssuer || idp?.[1]) && child.pid !== undefined) {
         clearInterval(timer);
-        resolve({ url: m[1], issuer: idp?.[1], output: () => out + err, stdout: () => out, stop: async () => { child.kill('SIGTERM'); return exited; } });
+        resolve({ url: m[1], pid: child.pid, issuer: idp?.[1], output: () => out + err, stdout: () => out, stop: async () => { child.kill('SIGTERM'); return exited; } });
       }
     }, 100);
     void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${(err || out).slice(0, 3000)}`)); });

@@ -18,17 +18,15 @@
 //
 // Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test: two fresh databases are
 // created and dropped) and Redis (REDIS_URL, default redis://127.0.0.1:6379). The last line is one JSON object.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { rawSignRate } from './baseline.js';
 import pg from 'pg';
 import { ensureDevPki, type DevParty, type DevPki } from '../dev-pki.js';
-import { ROOT } from '../../src/main.js';
+import { freePort, startMainProcess, type MainProcess } from '../main-process.js';
 import { startSmpSimulator, type SmpSimParticipant } from '../../adapters/sdk/smp/simulator/index.js';
 
 const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
@@ -66,54 +64,22 @@ function options(): { largeMb: number; small: number; concurrency: number; signS
 }
 
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Child { url: string; issuer: string; pid: number; stop(): Promise<number | null> }
+type Child = MainProcess & { issuer: string };
 
 /** --trace: log events of a gateway (pino JSON lines), with their time. */
 type EventSink = (at: number, event: string) => void;
 
-function startMain(env: Record<string, string>, onEvent?: EventSink): Promise<Child> {
-  const base: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: '', PORT: '0', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: onEvent ? 'info' : 'warn', NODE_ENV: 'development' };
-  delete base.DATABASE_URL;
-  delete base.REDIS_URL;
+async function startMain(env: Record<string, string>, onEvent?: EventSink): Promise<Child> {
   const probe = onEvent !== undefined && env.MEMORY_PROBE_FILE !== undefined ? ['--import', './scripts/bench/memory-probe.mjs'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...probe, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let partial = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out = (out + d.toString()).slice(-200_000);
-    if (onEvent === undefined) return;
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
+  const p = await startMainProcess({ NODE_ENV: 'development', LOG_LEVEL: onEvent ? 'info' : 'warn', ...env }, {
+    waitForIssuer: true, nodeArgs: probe,
+    onStdoutLine: onEvent && ((line) => {
       const m = /"event":"([A-Za-z0-9_.]+)"/.exec(line) ?? /"msg":"(request completed)"/.exec(line);
       if (m) onEvent(Date.now(), m[1]!);
-    }
+    }),
   });
-  child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /Sändebud is running on (http:\/\/\S+)/.exec(out);
-      const idp = /"identityProvider":"(http:\/\/[^"]+)"/.exec(out);
-      if (m?.[1] && idp?.[1] && child.pid !== undefined) {
-        clearInterval(timer);
-        resolve({ url: m[1], issuer: idp[1], pid: child.pid, stop: async () => { child.kill('SIGTERM'); return exited; } });
-      }
-    }, 100);
-    void exited.then((code) => { clearInterval(timer); reject(new Error(`main exited with ${code}: ${(err || out).slice(0, 3000)}`)); });
-  });
+  if (p.issuer === undefined) throw new Error('gateway started without its identity provider');
+  return { ...p, issuer: p.issuer };
 }
 
 /** Peak and current resident set size of a process, in bytes (Linux /proc). */

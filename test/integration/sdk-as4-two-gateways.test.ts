@@ -14,7 +14,7 @@ import { startAddressBookSimulator, type AddressBookSimulator } from '../../adap
 import { createAs4DuplicateRepository } from '../../src/store/as4-duplicate.repository.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/logger.js';
-import { freePort, startMainProcess, type MainProcess } from '../support/main-process.js';
+import { freePort, startMainProcess, type MainProcess } from '../../scripts/main-process.js';
 
 const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', prefix: 'org', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
 const B = { orgNumber: '2321000016', name: 'Region Dev', participant: '0007:2321000016', prefix: 'peer1', sign: 'peer1-sign', enc: 'peer1-enc', ap: 'peer1-tls' } as const;

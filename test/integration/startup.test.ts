@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/db.js';
-import { runMainProcess, startMainProcess } from '../support/main-process.js';
+import { runMainProcess, startMainProcess } from '../../scripts/main-process.js';
 
 const startMain = (env: Record<string, string | undefined>) => startMainProcess(env);
 const runMain = runMainProcess;
