@@ -4,7 +4,6 @@
 // signature, XSD, rules, decryption — and that every security rule still bites on the cut-out bytes:
 // a changed byte inside the large text fails the signature; a DOCTYPE is still refused before parsing; a
 // token outside its place falls back to the whole document.
-import { randomUUID } from 'node:crypto';
 import { createSdkMessageService } from '../../../adapters/sdk/index.js';
 import { processInboundMessage } from '../../../adapters/sdk/validation/inbound.pipeline.js';
 import { safeParse, validateEnvelope, validatePayload } from '../../../adapters/sdk/validation/document.validators.js';
@@ -17,10 +16,9 @@ import {
 } from '../../../adapters/sdk/xml/large-text.js';
 import { parseUntrustedXml, parseUntrustedXmlSparse, UnsafeXmlError } from '../../../adapters/sdk/xml/safe-xml.js';
 import { childElements, findElements, stringValue } from '../../../adapters/sdk/xml/dom.js';
-import { FUNCTION_ADDRESS_ROOT, NS } from '../../../src/domain/sdk/constants.js';
-import type { MessageId } from '../../../src/domain/sdk/identifiers.js';
+import { NS } from '../../../src/domain/sdk/constants.js';
 import type { SdkMessage } from '../../../src/domain/sdk/message.js';
-import { directory, loadPki, LOOKUPS, OURS, PEER1, receiverContext, type Pki } from './sdk-test-kit.js';
+import { directory, peerMessage, loadPki, LOOKUPS, OURS, PEER1, receiverContext, type Pki } from './sdk-test-kit.js';
 
 let k: Pki;
 beforeAll(async () => {
@@ -29,20 +27,10 @@ beforeAll(async () => {
 
 /** An attachment of `bytes` bytes whose base64 is far above the cut-out threshold. */
 function bigMessage(bytes = 300_000, overrides: Partial<SdkMessage> = {}): SdkMessage {
-  const id = randomUUID() as MessageId;
   const pdf = Buffer.alloc(bytes);
   for (let i = 0; i < bytes; i++) pdf[i] = (i * 7919) & 0xff;
-  return {
-    creationDateTime: new Date().toISOString(),
-    messageId: id,
-    conversationId: id,
-    label: 'Stor bilaga',
-    confidentiality: true,
-    recipient: { id: OURS.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: OURS.inbox } } } },
-    sender: { id: PEER1.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: PEER1.outbox } } } },
-    documents: [{ documentId: 'd1', files: [{ fileName: 'stor.pdf', contentType: 'application/pdf', content: Buffer.concat([Buffer.from('%PDF-1.7\n'), pdf]).toString('base64') }], texts: ['Se bilagan.'] }],
-    ...overrides,
-  };
+  const content = Buffer.concat([Buffer.from('%PDF-1.7\n'), pdf]).toString('base64');
+  return peerMessage({ label: 'Stor bilaga', files: [{ fileName: 'stor.pdf', contentType: 'application/pdf', content }], texts: ['Se bilagan.'] }, overrides);
 }
 
 async function sealAsPeer1(msg: SdkMessage): Promise<Buffer> {

@@ -1,15 +1,14 @@
 // sdk.md §1 (interface C), §8, §10 status flow and §13: two organisations in one process exchange a message
 // and its receipt through the loopback access point, with status events as a real AP would report them.
-import { randomUUID } from 'node:crypto';
 import { createLoopbackNetwork } from '../../../adapters/sdk/loopback/index.js';
 import { buildReceiptEnvelope, processInboundReceipt } from '../../../adapters/sdk/receipt/receipt.envelope.js';
 import { processInboundMessage } from '../../../adapters/sdk/validation/inbound.pipeline.js';
 import { sealMessage } from '../../../adapters/sdk/xhe/seal.js';
-import { FUNCTION_ADDRESS_ROOT, MESSAGE_DOCUMENT_ID, PROCESS_ID, RECEIPT_DOCUMENT_ID } from '../../../src/domain/sdk/constants.js';
+import { MESSAGE_DOCUMENT_ID, PROCESS_ID, RECEIPT_DOCUMENT_ID } from '../../../src/domain/sdk/constants.js';
 import type { MessageId, ParticipantId } from '../../../src/domain/sdk/identifiers.js';
 import { canTransition, type MessageStatus } from '../../../src/domain/sdk/status.js';
 import type { AccessPointEvent, InboundEnvelope } from '../../../src/ports/sdk.port.js';
-import { directory, loadPki, OURS, PEER1, receiverContext, type Pki } from './sdk-test-kit.js';
+import { directory, peerMessage, loadPki, OURS, PEER1, receiverContext, type Pki } from './sdk-test-kit.js';
 
 let k: Pki;
 beforeAll(async () => {
@@ -21,18 +20,10 @@ function routingFor(xheId: string, from: ParticipantId, to: ParticipantId, docum
 }
 
 async function sealedFromPeer1(): Promise<{ envelope: Buffer; id: MessageId }> {
-  const id = randomUUID() as MessageId;
+  const message = peerMessage({ label: 'Loopback', confidentiality: false, documentId: 'd', texts: ['Hej från Region Dev'] });
+  const id = message.messageId;
   const sealed = await sealMessage({
-    message: {
-      creationDateTime: new Date().toISOString(),
-      messageId: id,
-      conversationId: id,
-      label: 'Loopback',
-      confidentiality: false,
-      recipient: { id: OURS.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: OURS.inbox } } } },
-      sender: { id: PEER1.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: PEER1.outbox } } } },
-      documents: [{ documentId: 'd', files: [], texts: ['Hej från Region Dev'] }],
-    },
+    message,
     recipientEncryptionCertificatePem: k.cert('org-enc'),
     signingKey: k.key('peer1-sign'),
   });

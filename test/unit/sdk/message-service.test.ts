@@ -1,11 +1,8 @@
 // adapters/sdk/index.ts: the message-service factory the lead wires to ports. Two organisations (peer1 and
 // us) exchange a message and its receipt end to end over the loopback access point.
-import { randomUUID } from 'node:crypto';
 import { createLoopbackNetwork, createSdkMessageService, type InboundMessageResult, type InboundReceiptResult } from '../../../adapters/sdk/index.js';
-import { FUNCTION_ADDRESS_ROOT } from '../../../src/domain/sdk/constants.js';
-import type { MessageId } from '../../../src/domain/sdk/identifiers.js';
 import type { SdkMessage } from '../../../src/domain/sdk/message.js';
-import { directory, loadPki, LOOKUPS, OURS, PEER1, type Pki } from './sdk-test-kit.js';
+import { directory, peerMessage, loadPki, LOOKUPS, OURS, PEER1, type Pki } from './sdk-test-kit.js';
 
 let k: Pki;
 beforeAll(async () => {
@@ -13,17 +10,7 @@ beforeAll(async () => {
 });
 
 function message(): SdkMessage {
-  const id = randomUUID() as MessageId;
-  return {
-    creationDateTime: new Date().toISOString(),
-    messageId: id,
-    conversationId: id,
-    label: 'Tjänsteutlåtande',
-    confidentiality: true,
-    recipient: { id: OURS.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: OURS.inbox } } } },
-    sender: { id: PEER1.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: PEER1.outbox } } } },
-    documents: [{ documentId: 'd', files: [{ fileName: 'u.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF').toString('base64') }], texts: [] }],
-  };
+  return peerMessage({ label: 'Tjänsteutlåtande', documentId: 'd', files: [{ fileName: 'u.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF').toString('base64') }] });
 }
 
 describe('createSdkMessageService', () => {

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDevPki, type DevParty, type DevPki } from '../../../scripts/dev-pki.js';
-import { MESSAGE_DOCUMENT_ID, MESSAGE_DOCUMENT_TYPE_CODE } from '../../../src/domain/sdk/constants.js';
+import { randomUUID } from 'node:crypto';
+import { FUNCTION_ADDRESS_ROOT, MESSAGE_DOCUMENT_ID, MESSAGE_DOCUMENT_TYPE_CODE } from '../../../src/domain/sdk/constants.js';
+import type { SdkMessage } from '../../../src/domain/sdk/message.js';
 import type { FunctionAddress, MessageId, ParticipantId } from '../../../src/domain/sdk/identifiers.js';
 import type { CertificateDirectory, DirectoryCertificate, InboundLookups } from '../../../src/ports/sdk.port.js';
 import type { InboundMessageContext } from '../../../adapters/sdk/validation/inbound.pipeline.js';
@@ -45,6 +47,25 @@ export async function loadPki(): Promise<Pki> {
     cert: (p) => read(pki.cert(p)),
     caBundle: read(pki.caBundleFile),
     orgCrl: read(pki.crlFile('org')),
+  };
+}
+
+/**
+ * A message from PEER1's outbox to our inbox: a fresh message id (also the conversation id), now as its
+ * creation time, one document `d1`. Tests pass what they care about.
+ */
+export function peerMessage(m: { label: string; confidentiality?: boolean; files?: SdkMessage['documents'][number]['files']; texts?: string[]; documentId?: string }, overrides: Partial<SdkMessage> = {}): SdkMessage {
+  const id = randomUUID() as MessageId;
+  return {
+    creationDateTime: new Date().toISOString(),
+    messageId: id,
+    conversationId: id,
+    label: m.label,
+    confidentiality: m.confidentiality ?? true,
+    recipient: { id: OURS.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: OURS.inbox } } } },
+    sender: { id: PEER1.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: PEER1.outbox } } } },
+    documents: [{ documentId: m.documentId ?? 'd1', files: m.files ?? [], texts: m.texts ?? [] }],
+    ...overrides,
   };
 }
 

@@ -9,10 +9,10 @@ import { evaluateCertificate } from '../../../adapters/sdk/xhe/trust.js';
 import { checkSignatureShape, signEnvelope } from '../../../adapters/sdk/xhe/xml-dsig.js';
 import { decryptEncryptedData, encryptPayload, PayloadDecryptionError } from '../../../adapters/sdk/xhe/xml-enc.js';
 import { parseXmlText } from '../../../adapters/sdk/xml/safe-xml.js';
-import { ALG, FUNCTION_ADDRESS_ROOT, NS } from '../../../src/domain/sdk/constants.js';
+import { ALG, NS } from '../../../src/domain/sdk/constants.js';
 import type { MessageId } from '../../../src/domain/sdk/identifiers.js';
 import type { SdkMessage } from '../../../src/domain/sdk/message.js';
-import { directory, fixture, loadPki, OURS, PEER1, PEER2, receiverContext, sealRaw, type Pki } from './sdk-test-kit.js';
+import { directory, peerMessage, fixture, loadPki, OURS, PEER1, PEER2, receiverContext, sealRaw, type Pki } from './sdk-test-kit.js';
 
 let k: Pki;
 beforeAll(async () => {
@@ -20,18 +20,7 @@ beforeAll(async () => {
 });
 
 function outboundMessage(overrides: Partial<SdkMessage> = {}): SdkMessage {
-  const id = randomUUID() as MessageId;
-  return {
-    creationDateTime: new Date().toISOString(),
-    messageId: id,
-    conversationId: id,
-    label: 'Svar på kallelse',
-    confidentiality: true,
-    recipient: { id: OURS.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: OURS.inbox } } } },
-    sender: { id: PEER1.participant, attention: { persons: [], references: [], subOrganization: { organizationId: { root: FUNCTION_ADDRESS_ROOT, extension: PEER1.outbox } } } },
-    documents: [{ documentId: 'd1', files: [{ fileName: 'svar.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.7 svar').toString('base64') }], texts: ['Vi kommer.'] }],
-    ...overrides,
-  };
+  return peerMessage({ label: 'Svar på kallelse', files: [{ fileName: 'svar.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.7 svar').toString('base64') }], texts: ['Vi kommer.'] }, overrides);
 }
 
 async function sealAsPeer1(msg: SdkMessage): Promise<Buffer> {
