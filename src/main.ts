@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError, developmentDefaultsInUse, loadConfig, publicUrl, resolvePath, type Config } from './config/index.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { setMemoryReleaseThreshold } from './lib/memory.js';
 import { checkCertificateFile } from './lib/cert-expiry.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -211,6 +212,7 @@ async function startSimulators(config: Config, publicUrl: string, logger: Logger
 export async function startGateway(env: Record<string, string | undefined>, opts: { logger?: Logger } = {}): Promise<Gateway> {
   const config = loadConfig(env, ROOT);
   const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL });
+  setMemoryReleaseThreshold(config.MEMORY_RELEASE_BYTES);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => logger.error({ event: 'SHUTDOWN_STEP_FAILED', err }, 'shutdown step failed'));

@@ -41,8 +41,11 @@ export interface ReceiptToSend extends BuiltReceiptEnvelope {
 }
 
 export interface SdkMessageService {
-  /** Validate, encrypt for the recipient (CertPub encryption certificate) and sign; 400 AppError if invalid. */
-  seal(message: SdkMessage): Promise<OutboundEnvelope>;
+  /**
+   * Validate, encrypt for the recipient (CertPub encryption certificate) and sign; 400 AppError if invalid.
+   * With `payload` (as built and stored at submission) that payload is sealed and `message` gives the header.
+   */
+  seal(message: SdkMessage, payload?: Buffer): Promise<OutboundEnvelope>;
   /** Judge one inbound envelope exactly as received: a message (→ verdict) or a receipt (→ verified receipt). */
   receive(envelope: Uint8Array, transport?: { originalSender?: string; finalRecipient?: string }): Promise<InboundMessageResult | InboundReceiptResult>;
   /** The signed receipt we owe for an inbound message, or null when none may be sent (sdk.md §5). */
@@ -52,11 +55,12 @@ export interface SdkMessageService {
 export function createSdkMessageService(opts: SdkMessageServiceOptions): SdkMessageService {
   const now = (): Date => (opts.clock ?? (() => new Date()))();
   return {
-    async seal(message) {
+    async seal(message, payload) {
       const cert = await opts.certificates.encryptionCertificate(message.recipient.id);
       if (cert === null) throw new AppError('SDK_RECIPIENT_NOT_REGISTERED', 'The recipient has no encryption certificate in CertPub.', { status: 422, retryable: false });
       const sealed = await sealMessage({
         message,
+        ...(payload !== undefined ? { payload } : {}),
         recipientEncryptionCertificatePem: cert.pem,
         ...(cert.organizationNumber !== undefined ? { recipientOrganizationNumber: cert.organizationNumber } : {}),
         signingKey: opts.signingKey,

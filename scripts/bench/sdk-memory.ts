@@ -173,8 +173,9 @@ async function main(): Promise<void> {
     }));
     body = undefined;
     payload = undefined;
-    let content = await stage('A', 'send job: read content', () => store.transaction((tx) => tx.getContent(outId)));
-    let sealed: Awaited<ReturnType<typeof serviceA.seal>> | undefined = await stage('A', 'seal (payload, encrypt, XHE, sign)', () => serviceA.seal(content!.message));
+    // As the send job does: the stored payload and the message as a header (getSendContent), sealed as stored.
+    let content = await stage('A', 'send job: read payload + header', () => store.transaction((tx) => tx.getSendContent(outId)));
+    let sealed: Awaited<ReturnType<typeof serviceA.seal>> | undefined = await stage('A', 'seal (stored payload, encrypt, XHE, sign)', () => serviceA.seal(content!.header, content!.payload!));
     content = undefined;
     let envelope: Buffer | undefined = await stage('A', 'store: setEnvelope', async () => {
       // As the send job does: a view of the sealed bytes.

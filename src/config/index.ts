@@ -95,6 +95,7 @@ export const KEYS = {
   OUTBOX_STALE_AFTER_MS: def('An outbox row pending longer than this without a live job is re-enqueued.', '30000', int(0, 86_400_000)),
   OUTBOX_LEASE_MS: def('How long one attempt may hold an outbox row before another worker may take it over (longer than any upstream call).', '300000', int(100, 86_400_000)),
   WORKERS_ENABLED: def('Run queue workers and the reconciler in this process.', 'true', bool),
+  MEMORY_RELEASE_BYTES: def('After a stage that handled a message of at least this many bytes (request body, payload, envelope), run a full garbage collection so the next stage does not sit on its garbage (docs/sdk.md "Memory"); 0 = never.', String(8 * 1024 * 1024), int(0, 2_147_483_647)),
   // --- keys and certificates (PEM files)
   CERTS_DIR: def('Folder of the development PKI written by `npm run certs`.', DEV, str),
   ORG_NAME: def('Our organisation\'s name, as in its certificates; the sender name of digital post.', 'Sändebuds kommun (dev)', str),

@@ -137,6 +137,12 @@ export interface SdkUnitOfWork {
   findOutboundForUpdate(messageId: string): Promise<SdkMessageRecord | undefined>;
   /** The stored message and the envelope we sent (undefined once deleted). The payload is stored, not read back. */
   getContent(id: string): Promise<{ message: SdkMessage; envelope: Buffer | null; routing: AccessPointRouting | null } | undefined>;
+  /**
+   * What the send job needs (undefined once deleted): the envelope and routing once sealed; before that the
+   * stored payload and the message as a header — attachments kept in the payload are not read back into it
+   * (content ""), since the payload itself is sealed (issue 7 memory).
+   */
+  getSendContent(id: string): Promise<{ header: SdkMessage; payload: Buffer | null; envelope: Buffer | null; routing: AccessPointRouting | null } | undefined>;
   /** Change the MT–MK status, recording the event and its detail lines; refuses transitions the table forbids. */
   setStatus(id: string, to: MessageStatus, title: string, lines?: NewSdkEventLine[], detail?: string): Promise<SdkMessageRecord>;
   /** Keep the exact signed envelope and its routing (resent unchanged on every retry). */

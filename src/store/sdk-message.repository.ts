@@ -6,6 +6,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.js';
 import { parseJsonBytes } from '../lib/large-json.js';
+import { attachmentsInPayload } from '../domain/sdk/attachments-in-payload.js';
 import type { SdkMessage } from '../domain/sdk/message.js';
 import { canTransition, isMessageStatus, type MessageStatus } from '../domain/sdk/status.js';
 import type { Queryable } from '../ports/queryable.port.js';
@@ -16,6 +17,7 @@ import type {
 } from '../ports/sdk-store.port.js';
 import { recordAudit } from './audit-sql.js';
 import { withTransaction } from './database.js';
+import { PARTED_WRITE_FROM_BYTES, writeBytea } from './large-value.js';
 import { addReceipt, getDelivery, insertDelivery, transition } from './delivery.repository.js';
 import { insertOutbox, markOutboxDone } from './outbox.repository.js';
 
@@ -184,43 +186,13 @@ async function jsonbColumn(db: Queryable, row: Record<string, unknown>, col: str
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Attachments are stored once. The payload XML (stored next to the message) carries every attachment's
-// base64 text verbatim; the message jsonb would carry it a second time. An attachment of LARGE_CONTENT_CHARS
-// or more whose exact text is found in the payload is therefore stored in the jsonb as `content: ""` plus
-// `contentInPayload: {offset, length}` (a byte range of the payload, checked byte for byte before it is
-// written), and read back from there. Payload and message are written together and cleared together.
-
-const LARGE_CONTENT_CHARS = 64 * 1024;
-
-interface PayloadRange { offset: number; length: number }
-
-/** Where `content` stands verbatim in `payload`, or undefined. */
-function findInPayload(payload: Buffer, content: string): PayloadRange | undefined {
-  if (!/^[\x20-\x7e]*$/.test(content)) return undefined;
-  const head = Buffer.from(content.slice(0, 64), 'latin1');
-  const piece = 64 * 1024;
-  for (let at = payload.indexOf(head); at !== -1; at = payload.indexOf(head, at + 1)) {
-    if (at + content.length > payload.length) return undefined;
-    let same = true;
-    for (let i = 0; i < content.length && same; i += piece) {
-      const n = Math.min(piece, content.length - i);
-      same = payload.compare(Buffer.from(content.slice(i, i + n), 'latin1'), 0, n, at + i, at + i + n) === 0;
-    }
-    if (same) return { offset: at, length: content.length };
-  }
-  return undefined;
-}
+// Attachments are stored once (src/domain/sdk/attachments-in-payload.ts): a large attachment found in the
+// payload is stored as its byte range and read back from there. Payload and message are written together
+// and cleared together.
 
 /** The message as stored: large attachments found in the payload are replaced by their byte range. */
 function storedMessageJson(msg: SdkMessage, payload: Buffer): string {
-  const documents = msg.documents.map((d) => ({
-    ...d,
-    files: d.files.map((f) => {
-      const range = f.content.length >= LARGE_CONTENT_CHARS ? findInPayload(payload, f.content) : undefined;
-      return range === undefined ? f : { ...f, content: '', contentInPayload: range };
-    }),
-  }));
-  return JSON.stringify({ ...msg, documents });
+  return JSON.stringify(attachmentsInPayload(msg, payload));
 }
 
 const PayloadRangeSchema = z.object({ offset: z.number().int().nonnegative(), length: z.number().int().nonnegative() });
@@ -316,8 +288,8 @@ async function insertMessage(db: Queryable, m: NewSdkMessage): Promise<{ record:
       storedMessageJson(msg, m.payload), separate ? null : m.payload, separate ? null : (m.envelope ?? null)]);
   if (rows[0] !== undefined) {
     if (separate) {
-      await db.query('UPDATE sdk_messages SET payload = $2 WHERE id = $1', [id, m.payload]);
-      if (m.envelope !== undefined) await db.query('UPDATE sdk_messages SET envelope = $2 WHERE id = $1', [id, m.envelope]);
+      await writeBytea(db, { table: 'sdk_messages', column: 'payload', id }, m.payload);
+      if (m.envelope !== undefined) await writeBytea(db, { table: 'sdk_messages', column: 'envelope', id }, m.envelope);
     }
     await addEvent(db, id, true, { typeCode: m.status, title: m.title });
     return { record: toRecord(rows[0]), created: true };
@@ -373,9 +345,26 @@ function unitOfWork(tx: pg.PoolClient, cache: ImmutableCache): SdkUnitOfWork {
         routing: r.routing === null ? null : toRouting(r.routing),
       };
     },
+    async getSendContent(id) {
+      const { rows } = await tx.query<Record<string, unknown> & { routing: unknown; deleted_at: Date | null; sealed: boolean }>(
+        `SELECT ${smallJsonb('message')}, ${smallBytea('envelope')}, routing, deleted_at, envelope IS NOT NULL AS sealed,
+           CASE WHEN envelope IS NULL AND octet_length(payload) <= ${LARGE_VALUE_BYTES} THEN payload END AS payload,
+           CASE WHEN envelope IS NULL THEN octet_length(payload) END AS payload_length
+         FROM sdk_messages WHERE id = $1`, [id]);
+      const r = rows[0];
+      if (r === undefined || r.deleted_at !== null) return undefined;
+      const stored = await jsonbColumn(tx, r, 'message', 'sdk_messages', id);
+      return {
+        header: toMessage(stored),
+        payload: r.sealed ? null : await byteaColumn(tx, r, 'payload', 'sdk_messages', id),
+        envelope: await byteaColumn(tx, r, 'envelope', 'sdk_messages', id),
+        routing: r.routing === null ? null : toRouting(r.routing),
+      };
+    },
     setStatus: (id, to, title, lines, detail) => setStatus(tx, id, to, title, lines, detail),
     async setEnvelope(id, envelope, routing) {
-      await tx.query('UPDATE sdk_messages SET envelope = $2, routing = $3, updated_at = now() WHERE id = $1', [id, envelope, JSON.stringify(routing)]);
+      await tx.query('UPDATE sdk_messages SET routing = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(routing)]);
+      await writeBytea(tx, { table: 'sdk_messages', column: 'envelope', id }, envelope);
     },
     async setTransportMessageId(id, transportMessageId) {
       await tx.query('UPDATE sdk_messages SET transport_message_id = $2, updated_at = now() WHERE id = $1', [id, transportMessageId]);
@@ -385,11 +374,16 @@ function unitOfWork(tx: pg.PoolClient, cache: ImmutableCache): SdkUnitOfWork {
     },
 
     async insertInboundEnvelope(e) {
+      // A large envelope is written in parts right after the row (same transaction; see large-value.ts).
+      const parted = e.envelope.length > PARTED_WRITE_FROM_BYTES;
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO sdk_inbound_envelopes (id, transport_message_id, envelope, routing, received_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (transport_message_id) DO NOTHING RETURNING id`,
-        [e.id, e.transportMessageId, e.envelope, JSON.stringify(e.routing), e.receivedAt]);
-      if (rows[0] !== undefined) return { id: rows[0].id, created: true };
+        [e.id, e.transportMessageId, parted ? Buffer.alloc(0) : e.envelope, JSON.stringify(e.routing), e.receivedAt]);
+      if (rows[0] !== undefined) {
+        if (parted) await writeBytea(tx, { table: 'sdk_inbound_envelopes', column: 'envelope', id: rows[0].id }, e.envelope);
+        return { id: rows[0].id, created: true };
+      }
       const existing = await tx.query<{ id: string }>('SELECT id FROM sdk_inbound_envelopes WHERE transport_message_id = $1', [e.transportMessageId]);
       return { id: existing.rows[0]?.id ?? e.id, created: false };
     },

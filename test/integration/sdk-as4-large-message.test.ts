@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { InboundEnvelope } from '../../src/ports/sdk.port.js';
 import type { SdkMessage } from '../../src/domain/sdk/message.js';
 import { createSdkStore, LARGE_VALUE_BYTES } from '../../src/store/sdk-message.repository.js';
+import { PART_BYTES, PARTED_WRITE_FROM_BYTES, writeBytea } from '../../src/store/large-value.js';
 import type { As4AccessPoint } from '../../adapters/sdk/as4/index.js';
 import { buildMessagePayloadBytes } from '../../adapters/sdk/xhe/message.mapper.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -110,5 +111,89 @@ describe('the SDK store with large values', () => {
     await store.transaction((tx) => tx.setEnvelope(record.id, envelope, { originalSender: msg.sender.id, finalRecipient: msg.recipient.id, documentId: 'd', processId: 'p', xheId: msg.messageId }));
     const content = await store.transaction((tx) => tx.getContent(record.id));
     expect(content!.envelope!.equals(envelope)).toBe(true);
+  });
+});
+
+describe('large values are written in parts (src/store/large-value.ts)', () => {
+  it('writes a value of several parts exactly and leaves no part behind', async () => {
+    const store = createSdkStore(db.pool);
+    const msg = sdkMessage('ours', 'peer1');
+    const { record } = await store.transaction((tx) => tx.insertMessage({ direction: 'out', preferredId: msg.messageId, message: msg, payload: buildMessagePayloadBytes(msg), status: 'SCHEDULED', title: 'scheduled' }));
+    const value = Buffer.alloc(2 * PART_BYTES + 12_345);
+    for (let i = 0; i < value.length; i++) value[i] = (i * 2246822519) >>> 24;
+    const statements: string[] = [];
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const spy = { query: (sql: string, params?: unknown[]) => { statements.push(sql.split(' ')[0]!); return client.query(sql, params); } };
+      expect(await writeBytea(spy as never, { table: 'sdk_messages', column: 'envelope', id: record.id }, value)).toBe(1);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // Three parts staged, one join, one clean-up: no statement carries more than one part.
+    expect(statements).toEqual(['INSERT', 'INSERT', 'INSERT', 'UPDATE', 'DELETE']);
+    const row = await db.pool.query<{ envelope: Buffer }>('SELECT envelope FROM sdk_messages WHERE id = $1', [record.id]);
+    expect(row.rows[0]!.envelope.equals(value)).toBe(true);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM large_value_parts')).rows[0]).toEqual({ n: 0 });
+  });
+
+  it('writes a value up to PARTED_WRITE_FROM_BYTES in one statement', async () => {
+    const store = createSdkStore(db.pool);
+    const msg = sdkMessage('ours', 'peer1');
+    const { record } = await store.transaction((tx) => tx.insertMessage({ direction: 'out', preferredId: msg.messageId, message: msg, payload: buildMessagePayloadBytes(msg), status: 'SCHEDULED', title: 'scheduled' }));
+    const statements: string[] = [];
+    const spy = { query: (sql: string, params?: unknown[]) => { statements.push(sql.split(' ')[0]!); return db.pool.query(sql, params); } };
+    await writeBytea(spy as never, { table: 'sdk_messages', column: 'envelope', id: record.id }, Buffer.alloc(PARTED_WRITE_FROM_BYTES, 7));
+    expect(statements).toEqual(['UPDATE']);
+    const row = await db.pool.query<{ n: number }>('SELECT octet_length(envelope) AS n FROM sdk_messages WHERE id = $1', [record.id]);
+    expect(row.rows[0]!.n).toBe(PARTED_WRITE_FROM_BYTES);
+  });
+
+  it('leaves neither the row nor any part when the transaction rolls back', async () => {
+    const store = createSdkStore(db.pool);
+    const id = randomUUID();
+    const envelope = Buffer.alloc(PARTED_WRITE_FROM_BYTES * 3, 5);
+    await expect(store.transaction(async (tx) => {
+      await tx.insertInboundEnvelope({ id, transportMessageId: `${randomUUID()}@test`, envelope, routing: { originalSender: '0203:a' as never, finalRecipient: '0203:b' as never, documentId: 'd', processId: 'p', xheId: randomUUID() }, receivedAt: new Date() });
+      throw new Error('crash after the envelope was written');
+    })).rejects.toThrow('crash after');
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM sdk_inbound_envelopes WHERE id = $1', [id])).rows[0]).toEqual({ n: 0 });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM large_value_parts')).rows[0]).toEqual({ n: 0 });
+  });
+});
+
+describe('the send job seals the stored payload (issue 7 memory)', () => {
+  it('reads the payload and a header without the attachment, and the envelope sealed from them opens to the whole message', async () => {
+    const store = createSdkStore(db.pool);
+    const msg = largeMessage(1_500_000);
+    const payload = buildMessagePayloadBytes(msg);
+    const { record } = await store.transaction((tx) => tx.insertMessage({ direction: 'out', preferredId: msg.messageId, message: msg, payload, status: 'SCHEDULED', title: 'scheduled' }));
+    const before = await store.transaction((tx) => tx.getSendContent(record.id));
+    expect(before!.envelope).toBeNull();
+    expect(before!.payload!.equals(payload)).toBe(true);
+    // The attachment is in the payload only: the header does not carry it.
+    expect(before!.header.documents[0]!.files[0]!.content).toBe('');
+    expect(before!.header.messageId).toBe(msg.messageId);
+
+    const sealed = await messageService(kit, 'ours').seal(before!.header, before!.payload!);
+    const verdict = await messageService(kit, 'peer1').receive(sealed.envelope, { originalSender: sealed.routing.originalSender, finalRecipient: sealed.routing.finalRecipient });
+    expect(verdict).toMatchObject({ kind: 'message', verdict: { status: 'ACCEPTED' } });
+    if (verdict.kind === 'message') expect(verdict.message).toEqual(msg);
+
+    // Once sealed, only the envelope is handed out (a retry resends it; the payload is not read).
+    await store.transaction((tx) => tx.setEnvelope(record.id, Buffer.from(sealed.envelope), sealed.routing));
+    const after = await store.transaction((tx) => tx.getSendContent(record.id));
+    expect(after!.payload).toBeNull();
+    expect(after!.envelope!.equals(Buffer.from(sealed.envelope))).toBe(true);
+    expect(after!.routing).toEqual(sealed.routing);
+    await store.transaction((tx) => tx.markDeleted(record.id));
+    expect(await store.transaction((tx) => tx.getSendContent(record.id))).toBeUndefined();
+  });
+
+  it('still validates a stored payload before sealing it', async () => {
+    const msg = sdkMessage('ours', 'peer1');
+    const broken = Buffer.from(buildMessagePayloadBytes(msg).toString('utf8').replace('<tns:', '<tns:unexpected/><tns:'), 'utf8');
+    await expect(messageService(kit, 'ours').seal(msg, broken)).rejects.toMatchObject({ status: 400 });
   });
 });

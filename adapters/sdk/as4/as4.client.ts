@@ -9,6 +9,7 @@ import type { TrustStore } from '../../shared/x509-trust.js';
 import { EBMS_ERRORS } from './as4.constants.js';
 import { messagingOfEnvelope, readMessaging, readMessagingXml } from './ebms.mapper.js';
 import { parseContentType, type BuiltMultipart } from './mime.js';
+import { youngGarbageRelease } from '../../../src/lib/memory.js';
 import { leafDer, verifyEnvelope, WssError, type SignedReference } from './wss.js';
 
 export type SendOutcome =
@@ -34,10 +35,16 @@ export interface PostUserMessage {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 502, 503, 504]);
 
-/** The body as views of at most 64 KiB (no copies). */
+/** The body as views of at most 64 KiB (no copies). TLS encrypts each into a record of its own: collected as we go. */
 function* pieces(chunks: readonly Buffer[]): Iterable<Buffer> {
   const size = 64 * 1024;
-  for (const c of chunks) for (let i = 0; i < c.length; i += size) yield c.subarray(i, i + size);
+  const release = youngGarbageRelease(chunks.reduce((n, c) => n + c.length, 0));
+  for (const c of chunks) {
+    for (let i = 0; i < c.length; i += size) {
+      yield c.subarray(i, i + size);
+      release(size);
+    }
+  }
 }
 
 async function readBody(body: AsyncIterable<unknown> & { destroy(): void }, max: number): Promise<Buffer> {

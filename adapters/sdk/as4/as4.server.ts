@@ -20,6 +20,7 @@ import { MimeError, parseContentType, parseMultipart, type ParsedPart } from './
 import { documentForAction, legForAction, type As4Pmode } from './pmode.js';
 import { leafDer, secureEnvelope, verifyEnvelope, WssError, type WssSigningKey } from './wss.js';
 import { readXheRouting, routingProblem } from './xhe-routing.js';
+import { releaseAfterLarge, youngGarbageRelease } from '../../../src/lib/memory.js';
 
 /**
  * gunzip with the output bounded by `max`, into ONE buffer: zlib's output buffer is sized from the gzip
@@ -128,8 +129,11 @@ function readRequestBody(req: IncomingMessage, max: number): Promise<Buffer> {
     let chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    // The socket's pieces are garbage once copied: collected as they come (src/lib/memory.ts).
+    const release = youngGarbageRelease(preallocated?.length ?? 0);
     req.on('data', (c: Buffer) => {
       if (failed) return;
+      release(c.length);
       if (size + c.length > max || (preallocated !== undefined && size + c.length > preallocated.length)) {
         failed = true;
         reject(refuse('other', preallocated !== undefined && size + c.length <= max ? 'LENGTH_MISMATCH' : 'MESSAGE_TOO_LARGE', 413));
@@ -178,6 +182,8 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
     // message. The references below are `let` and dropped as soon as each is used up, so that while the
     // inbound handler stores the XHE, the compressed body is no longer held.
     let body: Buffer | undefined = await readRequestBody(req, ctx.maxRequestBytes);
+    // The socket's pieces of a large body are garbage now (src/lib/memory.ts).
+    releaseAfterLarge(body.length);
 
     // 1. Unpackaging: the SOAP part and the attachments.
     let root: ParsedPart | { body: Buffer } | undefined;
@@ -292,6 +298,8 @@ export function createInboundProcessor(ctx: InboundContext): (req: IncomingMessa
         if (envelope.length > ctx.maxPayloadBytes) throw refuse('other', 'PAYLOAD_TOO_LARGE', 500, ref);
       }
       attachment = undefined;
+      // The compressed body is garbage now; only the XHE is stored next.
+      releaseAfterLarge(envelope.length);
       const routing = { originalSender: originalSender as ParticipantId, finalRecipient: finalRecipient as ParticipantId, documentId, processId: p.service.value };
       const xhe = readXheRouting(envelope);
       const problem = routingProblem(xhe, routing);

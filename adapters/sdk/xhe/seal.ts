@@ -13,6 +13,12 @@ import { signEnvelope, type Canonicalization, type SigningKey } from './xml-dsig
 
 export interface SealMessageInput {
   message: SdkMessage;
+  /**
+   * The message's payload as built at submission (buildMessagePayloadBytes) and stored. When given it is sealed
+   * as it is (validated again, not rebuilt) and `message` only supplies the header (ids, parties, function
+   * address): its attachments may be left out (issue 7 memory: the send job never reads them back).
+   */
+  payload?: Buffer;
   /** The recipient organisation's CertPub encryption certificate (PEM). */
   recipientEncryptionCertificatePem: string;
   /** The recipient's organisation number, when known, to match the certificate's organizationIdentifier. */
@@ -42,13 +48,15 @@ export interface SealedMessage {
 export async function sealMessage(input: SealMessageInput): Promise<SealedMessage> {
   // The payload carries every file as base64 text, so their lengths alone bound it from below: refuse an
   // oversized message before running any per-character check or building XML over tens of megabytes (§16.6).
-  const contentChars = input.message.documents.reduce((n, d) => n + d.files.reduce((m, f) => m + f.content.length, 0), 0);
-  if (contentChars > SDK_LIMITS.maxOutboundPayloadBytes) {
-    throw new AppError('SDK_MESSAGE_TOO_LARGE', 'The message must not be larger than 30 MB.', { status: 400 });
+  if (input.payload === undefined) {
+    const contentChars = input.message.documents.reduce((n, d) => n + d.files.reduce((m, f) => m + f.content.length, 0), 0);
+    if (contentChars > SDK_LIMITS.maxOutboundPayloadBytes) {
+      throw new AppError('SDK_MESSAGE_TOO_LARGE', 'The message must not be larger than 30 MB.', { status: 400 });
+    }
+    const fieldErrors = checkOutboundMessage(input.message);
+    if (fieldErrors.length > 0) throw validationError(fieldErrors, 'The SDK message is invalid.');
   }
-  const fieldErrors = checkOutboundMessage(input.message);
-  if (fieldErrors.length > 0) throw validationError(fieldErrors, 'The SDK message is invalid.');
-  const payload = buildMessagePayloadBytes(input.message);
+  const payload = input.payload ?? buildMessagePayloadBytes(input.message);
   if (payload.length > SDK_LIMITS.maxOutboundPayloadBytes) {
     throw new AppError('SDK_MESSAGE_TOO_LARGE', 'The message must not be larger than 30 MB.', { status: 400 });
   }

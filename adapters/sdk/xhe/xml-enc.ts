@@ -11,6 +11,7 @@ import { ALG, NS } from '../../../src/domain/sdk/constants.js';
 import { childElements, firstChild, stringValue } from '../xml/dom.js';
 import { base64BinaryProblem, base64Chunks, base64Length, decodeBase64Chunks, decodedBase64Length, type LargeTexts } from '../xml/large-text.js';
 import { certificateDer, leafPem } from './trust.js';
+import { youngGarbageRelease } from '../../../src/lib/memory.js';
 
 export interface EncryptedPayload {
   encryptedDataId: string;
@@ -53,8 +54,13 @@ export function encryptPayloadParts(plaintext: Uint8Array, recipientEncryptionCe
   const ciphertext = function* produce(): Iterable<Buffer> {
     if (disposed) throw new Error('the content key was disposed');
     const cipher = createCipheriv('aes-256-cbc', key, iv);
+    // The cipher's pieces and their base64 are let go as the caller goes; collect them as we go (issue 7).
+    const release = youngGarbageRelease(plaintext.length);
     yield iv;
-    for (let i = 0; i < plaintext.length; i += ENCRYPT_PIECE) yield cipher.update(plaintext.subarray(i, i + ENCRYPT_PIECE));
+    for (let i = 0; i < plaintext.length; i += ENCRYPT_PIECE) {
+      yield cipher.update(plaintext.subarray(i, i + ENCRYPT_PIECE));
+      release(ENCRYPT_PIECE);
+    }
     yield cipher.final();
   };
   const cipherBytes = 16 + (Math.floor(plaintext.length / 16) + 1) * 16;
@@ -127,6 +133,8 @@ function decryptBase64Chunks(text: () => Iterable<Buffer>, contentKey: Buffer): 
   const dataLength = decodedBase64Length(text());
   if (dataLength < 32 || dataLength % 16 !== 0) throw new Error('cipher length');
   const out = Buffer.allocUnsafe(dataLength - 16);
+  // Decoded windows and decipher output are garbage at once; collect them as we go (issue 7 memory).
+  const release = youngGarbageRelease(dataLength);
   let at = 0;
   let iv: Buffer | undefined;
   let decipher: ReturnType<typeof createDecipheriv> | undefined;
@@ -144,6 +152,7 @@ function decryptBase64Chunks(text: () => Iterable<Buffer>, contentKey: Buffer): 
       pending.length = 0;
     }
     at += decipher.update(data).copy(out, at);
+    release(chunk.length);
   });
   if (decipher === undefined) throw new Error('cipher length');
   at += decipher.final().copy(out, at);

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { acceptOrCreateCorrelationId } from '../../lib/correlation.js';
 import { AppError } from '../../domain/errors.js';
 import { parseJsonBytes } from '../../lib/large-json.js';
+import { releaseAfterLarge, youngGarbageRelease } from '../../lib/memory.js';
 import { tooLongRequest } from '../../use-cases/sdk/sdk-deps.js';
 import { sdkProblemBody } from './sdk.problem.js';
 
@@ -87,8 +88,11 @@ export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): List
     let chunks: Buffer[] = [];
     let total = 0;
     let done = false;
+    // The socket's pieces are garbage once copied: collected as they come (src/lib/memory.ts).
+    const release = youngGarbageRelease(preallocated?.length ?? 0);
     const onData = (chunk: Buffer): void => {
       total += chunk.length;
+      release(chunk.length);
       if (total > opts.limitBytes || (preallocated !== undefined && total > preallocated.length)) {
         done = true;
         chunks.length = 0;
@@ -113,10 +117,13 @@ export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): List
         preallocated = undefined;
         parsed = parseSdkMessageBody([body], total);
       } catch {
+        releaseAfterLarge(total);
         refuse(req, res, new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400, errors: [{ field: '/body', message: 'not valid JSON' }] }));
         return;
       }
       (req as IncomingMessage & { body?: unknown }).body = parsed;
+      // The body's bytes are garbage now; the message (and soon its payload) is what stays (src/lib/memory.ts).
+      releaseAfterLarge(total);
       app(req, res);
     });
   };

@@ -32,8 +32,10 @@ export interface ContentFile {
   fileName: string;
   /** MIME type; every participant must accept application/pdf. */
   contentType: string;
-  /** RFC 4648 base64, exactly as carried in the XML. */
+  /** RFC 4648 base64, exactly as carried in the XML ("" while it stands in the stored payload, below). */
   content: string;
+  /** Stored form only: the attachment's text is this byte range of the stored payload (attachments-in-payload.ts). */
+  contentInPayload?: { offset: number; length: number };
 }
 
 export interface SdkDocument {

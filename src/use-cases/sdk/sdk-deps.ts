@@ -52,7 +52,8 @@ export interface ReceiptEnvelope {
 
 /** The message-service core (adapters/sdk/index.ts createSdkMessageService). */
 export interface SdkMessageServicePort {
-  seal(message: SdkMessage): Promise<SealedEnvelope>;
+  /** With `payload` (as stored at submission): seal that payload; `message` then only gives the header. */
+  seal(message: SdkMessage, payload?: Buffer): Promise<SealedEnvelope>;
   receive(envelope: Uint8Array, transport?: { originalSender?: string; finalRecipient?: string }): Promise<ReceivedMessage | ReceivedReceiptResult>;
   receiptFor(result: ReceivedMessage): ReceiptEnvelope | null;
 }

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, conflict, forbidden, isAppError } from '../../domain/errors.js';
 import { canTransition as canTransitionDelivery, type DeliveryStatus } from '../../domain/delivery-status.js';
 import { requestHash } from '../../domain/request-hash.js';
+import { attachmentsInPayload, LARGE_CONTENT_CHARS } from '../../domain/sdk/attachments-in-payload.js';
 import { sameParticipant, type FunctionAddress, type MessageId, type ParticipantId } from '../../domain/sdk/identifiers.js';
 import { checkOutboundMessage, recipientFunctionAddress, type SdkMessage } from '../../domain/sdk/message.js';
 import { reason, type ReceiptVerdict } from '../../domain/sdk/receipt.js';
@@ -22,6 +23,7 @@ import type { JobContext, JobHandler } from '../../ports/job-handler.port.js';
 import type { InboundEnvelopeRecord, NewSdkEventLine, SdkMessageRecord, SdkStore, SdkUnitOfWork } from '../../ports/sdk-store.port.js';
 import type { AccessPointEvent, AddressBookLookup, InboundEnvelope, InboundLookups } from '../../ports/sdk.port.js';
 import type { Logger } from '../../lib/logger.js';
+import { releaseAfterLarge } from '../../lib/memory.js';
 import { SdkRequestError, TOO_LONG_CODE, tooLongRequest, type ReceivedMessage, type ReceivedReceiptResult, type SdkDeps, type SdkIssue } from './sdk-deps.js';
 
 export const SDK_DELIVERY_KIND = 'sdk-message';
@@ -72,11 +74,24 @@ export async function submitMessage(deps: SdkDeps, req: SubmitRequest): Promise<
     throw new SdkRequestError('VALIDATION_FAILED', 'The SDK message does not validate against the message schema and rules.',
       prepared.problems.map((p): SdkIssue => ({ in: p.path, title: p.detail, detail: `${p.code}: ${p.text}` })));
   }
+  // Memory (issue 7): from here on the payload holds every attachment's text. The request's own copies (the
+  // parsed body and the message mapped from it) are let go — hashed first — so that while the payload is
+  // written only the payload is payload-sized; the message is stored with its large attachments as ranges of
+  // the payload (attachments-in-payload.ts) and nothing after this reads them (the answer has no documents).
+  const bodyHash = requestHash(req.body);
+  const stored = attachmentsInPayload(msg, prepared.payload);
+  const moved = new Set<string>();
+  stored.documents.forEach((d, i) => d.files.forEach((f, j) => {
+    const original = msg.documents[i]?.files[j];
+    if (f.contentInPayload !== undefined && original !== undefined) moved.add(original.content);
+  }));
+  letGoOf(moved, req.body);
+  letGoOf(moved, msg);
   let result: { record: SdkMessageRecord; created: boolean; outboxId?: string };
   try {
     result = await deps.store.transaction(async (tx) => {
       const d = await tx.insertDelivery({
-        kind: SDK_DELIVERY_KIND, owner: req.owner, requestHash: requestHash(req.body), channel: 'sdk', data: { messageId: msg.messageId },
+        kind: SDK_DELIVERY_KIND, owner: req.owner, requestHash: bodyHash, channel: 'sdk', data: { messageId: msg.messageId },
         ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
         ...(req.correlationId !== undefined ? { correlationId: req.correlationId } : {}),
       });
@@ -86,7 +101,7 @@ export async function submitMessage(deps: SdkDeps, req: SubmitRequest): Promise<
         return { record: existing, created: false };
       }
       const ins = await tx.insertMessage({
-        direction: 'out', preferredId: msg.messageId, message: msg, payload: prepared.payload, status: 'SCHEDULED',
+        direction: 'out', preferredId: msg.messageId, message: stored, payload: prepared.payload, status: 'SCHEDULED',
         title: 'Message scheduled for sending to the access point', deliveryId: d.delivery.id,
       });
       const outboxId = await tx.insertOutbox(JOB_SDK_SEND, ins.record.id, req.correlationId);
@@ -98,8 +113,29 @@ export async function submitMessage(deps: SdkDeps, req: SubmitRequest): Promise<
     if ((err as { code?: unknown }).code === '23505') throw conflict('SDK_MESSAGE_ID_EXISTS', 'A message with this messageId already exists.');
     throw err;
   }
+  // The payload and the statements that wrote it are garbage now, before the send job builds the envelope.
+  releaseAfterLarge(prepared.payload.length);
   if (result.outboxId !== undefined) await deps.queue.enqueue({ outboxId: result.outboxId, correlationId: req.correlationId }).catch(() => undefined);
   return { record: result.record, created: result.created };
+}
+
+/**
+ * Replace every file `content` inside `value` (plain objects and arrays) that is one of `texts` by "", so the
+ * request no longer holds the attachments' texts once the payload does (submitMessage). Only texts that are
+ * now stored in the payload are in `texts`, and only properties named `content` (a file's text in the request
+ * body and in the message) are touched; everything else is left as it is.
+ */
+function letGoOf(texts: ReadonlySet<string>, value: unknown): void {
+  if (texts.size === 0 || value === null || typeof value !== 'object') return;
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (typeof v === 'string') {
+      if (k === 'content' && v.length >= LARGE_CONTENT_CHARS && texts.has(v)) o[k] = '';
+    } else {
+      letGoOf(texts, v);
+    }
+  }
 }
 
 export { TOO_LONG_CODE };
@@ -183,18 +219,29 @@ function sendHandler(deps: SdkDeps): JobHandler {
     async handle(ctx) {
       const rec = await store.getMessage(ctx.refId);
       if (rec === undefined || (rec.status !== 'SCHEDULED' && rec.status !== 'SCHEDULED_FOR_RESEND')) return;
-      let content = await store.transaction((tx) => tx.getContent(rec.id));
+      let content = await store.transaction((tx) => tx.getSendContent(rec.id));
       if (content === undefined) return;
       let envelope = content.envelope;
       let routing = content.routing;
       if (envelope === null || routing === null) {
         // Seal once and keep the bytes: every retry hands the AP exactly the envelope that was signed (§16.11).
+        // The payload stored at submission is what is sealed — the bytes validated then are the bytes sent, and a
+        // large attachment is never read back into the message (issue 7 memory). A row without one (written by
+        // no current code path) is sealed from the whole message instead.
         try {
-          const sealed = await deps.service.seal(content.message);
+          let sealed;
+          if (content.payload !== null) {
+            sealed = await deps.service.seal(content.header, content.payload);
+          } else {
+            const full = await store.transaction((tx) => tx.getContent(rec.id));
+            if (full === undefined) return;
+            sealed = await deps.service.seal(full.message);
+          }
           // A view, not a copy; and the message (attachments included) is let go once sealed (issue 7 memory).
           envelope = Buffer.from(sealed.envelope.buffer, sealed.envelope.byteOffset, sealed.envelope.byteLength);
           routing = sealed.routing;
           content = undefined;
+          releaseAfterLarge(envelope.length);
         } catch (err) {
           if (isAppError(err) && err.retryable) throw err;
           const code = isAppError(err) ? err.code : 'SDK_SEAL_FAILED';
@@ -209,6 +256,7 @@ function sendHandler(deps: SdkDeps): JobHandler {
         const e = envelope;
         const r = routing;
         await store.transaction((tx) => tx.setEnvelope(rec.id, e, r));
+        releaseAfterLarge(e.length);
       }
       let transportMessageId: string;
       try {
@@ -238,6 +286,7 @@ function sendHandler(deps: SdkDeps): JobHandler {
         await tx.completeOutbox(ctx.outboxId);
       });
       deps.logger.info({ event: 'SDK_MESSAGE_SUBMITTED', sdkMessageId: rec.id, xheId: routing.xheId, transportMessageId }, 'SDK message handed to the access point');
+      releaseAfterLarge(envelope.length);
     },
     async onDead(ctx, err) {
       await store.transaction(async (tx) => {
@@ -262,6 +311,7 @@ export function inboundHandler(deps: Pick<SdkDeps, 'store' | 'queue' | 'logger'>
       });
       return r.created ? { id: r.id, outboxId: await tx.insertOutbox(JOB_SDK_INBOUND, r.id) } : undefined;
     });
+    releaseAfterLarge(inbound.envelope.byteLength);
     if (stored === undefined) return;
     deps.logger.info({ event: 'SDK_ENVELOPE_RECEIVED', inboundId: stored.id, xheId: inbound.routing.xheId, transportMessageId: inbound.transportMessageId }, 'SDK envelope taken over from the access point');
     await deps.queue.enqueue({ outboxId: stored.outboxId }).catch(() => undefined);
@@ -388,8 +438,11 @@ function inboundJobHandler(deps: SdkDeps): JobHandler {
       if (env.state === 'judged') return sendOurReceipt(ctx, env.id);
       if (env.state !== 'received') return;
       const result = await deps.service.receive(env.envelope, { originalSender: env.routing.originalSender, finalRecipient: env.routing.finalRecipient });
+      releaseAfterLarge(env.envelope.length);
       if (result.kind === 'receipt') return applyReceipt(ctx, env, result);
-      if (await judgeMessage(ctx, env, result)) await sendOurReceipt(ctx, env.id);
+      const judged = await judgeMessage(ctx, env, result);
+      releaseAfterLarge(env.envelope.length);
+      if (judged) await sendOurReceipt(ctx, env.id);
     },
     async onDead(ctx, err) {
       await store.transaction(async (tx) => {

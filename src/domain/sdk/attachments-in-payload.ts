@@ -1,0 +1,48 @@
+// Attachments are stored once (docs/sdk.md "Storage"; issue 7 memory). The payload XML stored next to an SDK
+// message carries every attachment's base64 text verbatim; the message (jsonb) would carry it a second time.
+// An attachment of LARGE_CONTENT_CHARS or more whose exact text is found in the payload is therefore kept as
+// `content: ""` plus `contentInPayload: {offset, length}` — a byte range of the payload, checked byte for byte
+// here — and put back from the payload when read. Pure: no I/O.
+import type { SdkMessage } from './message.js';
+
+export const LARGE_CONTENT_CHARS = 64 * 1024;
+
+export interface PayloadRange { offset: number; length: number }
+
+/** Where `content` stands verbatim in `payload`, or undefined. */
+export function findInPayload(payload: Uint8Array, content: string): PayloadRange | undefined {
+  if (!/^[\x20-\x7e]*$/.test(content)) return undefined;
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const head = Buffer.from(content.slice(0, 64), 'latin1');
+  const piece = 64 * 1024;
+  // One scratch buffer for the whole comparison: a new Buffer per piece would leave the attachment's size
+  // behind as garbage (issue 7 memory).
+  const scratch = Buffer.allocUnsafe(Math.min(piece, content.length));
+  for (let at = bytes.indexOf(head); at !== -1; at = bytes.indexOf(head, at + 1)) {
+    if (at + content.length > bytes.length) return undefined;
+    let same = true;
+    for (let i = 0; i < content.length && same; i += piece) {
+      const n = scratch.write(content.slice(i, i + piece), 'latin1');
+      same = bytes.compare(scratch, 0, n, at + i, at + i + n) === 0;
+    }
+    if (same) return { offset: at, length: content.length };
+  }
+  return undefined;
+}
+
+/**
+ * The message as stored next to `payload`: each large attachment found verbatim in it becomes `content: ""`
+ * plus its byte range. Attachments already in that form, small ones and ones not found stay as they are.
+ */
+export function attachmentsInPayload(msg: SdkMessage, payload: Uint8Array): SdkMessage {
+  return {
+    ...msg,
+    documents: msg.documents.map((d) => ({
+      ...d,
+      files: d.files.map((f) => {
+        const range = f.content.length >= LARGE_CONTENT_CHARS ? findInPayload(payload, f.content) : undefined;
+        return range === undefined ? f : { ...f, content: '', contentInPayload: range };
+      }),
+    })),
+  };
+}
