@@ -85,3 +85,16 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** A client-credentials token from the dev identity provider at `issuer` for the dev `case-system` client. */
+export async function caseSystemToken(issuer: string, scopes: readonly string[]): Promise<string> {
+  const meta = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+  const res = await fetch(meta.token_endpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('case-system:dev-case-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'urn:sandebud:api', scope: scopes.join(' ') }),
+  });
+  const json = (await res.json()) as { access_token?: string; error?: string };
+  if (!json.access_token) throw new Error(`token request failed: ${json.error ?? res.status}`);
+  return json.access_token;
+}

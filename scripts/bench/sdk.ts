@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { rawSignRate } from './baseline.js';
 import pg from 'pg';
 import { ensureDevPki, type DevParty, type DevPki } from '../dev-pki.js';
-import { freePort, startMainProcess, type MainProcess } from '../main-process.js';
+import { caseSystemToken, freePort, startMainProcess, type MainProcess } from '../main-process.js';
 import { startSmpSimulator, type SmpSimParticipant } from '../../adapters/sdk/smp/simulator/index.js';
 
 const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
@@ -95,15 +95,7 @@ function resetPeak(pid: number): void {
 }
 
 async function token(gw: Child): Promise<string> {
-  const meta = (await (await fetch(`${gw.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
-  const res = await fetch(meta.token_endpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('case-system:dev-case-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'urn:sandebud:api', scope: SCOPES.join(' ') }),
-  });
-  const json = (await res.json()) as { access_token?: string; error?: string };
-  if (!json.access_token) throw new Error(`token request failed: ${json.error ?? res.status}`);
-  return json.access_token;
+  return caseSystemToken(gw.issuer, SCOPES);
 }
 
 function messageBody(label: string, files: { fileName: string; contentType: string; content: string }[], text?: string): string {

@@ -14,7 +14,7 @@ import { startAddressBookSimulator, type AddressBookSimulator } from '../../adap
 import { createAs4DuplicateRepository } from '../../src/store/as4-duplicate.repository.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/logger.js';
-import { freePort, startMainProcess, type MainProcess } from '../../scripts/main-process.js';
+import { caseSystemToken, freePort, startMainProcess, type MainProcess } from '../../scripts/main-process.js';
 
 const A = { orgNumber: '2120000000', name: 'Sändebuds kommun (dev)', participant: '0007:2120000000', prefix: 'org', sign: 'org-sign', enc: 'org-enc', ap: 'org-tls-server' } as const;
 const B = { orgNumber: '2321000016', name: 'Region Dev', participant: '0007:2321000016', prefix: 'peer1', sign: 'peer1-sign', enc: 'peer1-enc', ap: 'peer1-tls' } as const;
@@ -29,15 +29,7 @@ async function startMain(env: Record<string, string>): Promise<Child> {
 }
 
 async function token(gw: Child, scopes: string[]): Promise<string> {
-  const meta = (await (await fetch(`${gw.issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
-  const res = await fetch(meta.token_endpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('case-system:dev-case-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'urn:sandebud:api', scope: scopes.join(' ') }),
-  });
-  const json = (await res.json()) as { access_token?: string; error?: string };
-  if (!json.access_token) throw new Error(`token request failed: ${json.error ?? res.status}`);
-  return json.access_token;
+  return caseSystemToken(gw.issuer, scopes);
 }
 
 const SCOPES = ['urn:sdk.api:sendMessage', 'urn:sdk.api:getMessage', 'urn:sdk.api:getMessageByFilter'];
