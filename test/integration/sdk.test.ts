@@ -128,6 +128,32 @@ describe('SDK MT–MK API through the gateway', () => {
     return (await list(`?filter[recipientAttention.subOrganization.extension]=${encodeURIComponent(FA_B)}&page[size]=500`, token)).items.filter((m) => m.attributes.messageId === messageId);
   }
 
+  it('a large attachment (stored once, in the payload; the request lets go of its copy) reaches B whole, and the sender reads it back whole', async () => {
+    // 200 KB PDF = 266,668 base64 characters (≥ 64 Ki: kept as a byte range of the payload); a long text body next
+    // to it must stay untouched even though it is also large (only files moved into the payload are let go).
+    const bigPdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(200_000, 0x41)]).toString('base64');
+    const longText = 'Lång text. '.repeat(7_000);
+    const body = message({ participant: OURS, address: FA_B });
+    (body.data.attributes as { digitalDocument: unknown[] }).digitalDocument = [{ documentId: 'big', contentTextBody: [longText], contentFiles: [{ fileName: 'stor.pdf', contentType: 'application/pdf', content: bigPdf }] }];
+    const key = `sdk-big-${Date.now()}`;
+    const first = await api('/v1/sdk/messages', { method: 'POST', body, token: tokenA, key });
+    expect(first.status).toBe(201);
+    const sent = ((await first.json()) as { data: Resource }).data;
+    const expected = [{ documentId: 'big', contentTextBody: [longText], contentFiles: [{ fileName: 'stor.pdf', contentType: 'application/pdf', content: bigPdf }] }];
+    expect((await get(sent.id)).attributes.digitalDocument).toEqual(expected);
+    // The same request again (same key, same body) is recognised as the same message.
+    const again = await api('/v1/sdk/messages', { method: 'POST', body, token: tokenA, key });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { data: Resource }).data.id).toBe(sent.id);
+    let listed: Resource[] = [];
+    await waitFor(async () => {
+      listed = await inbox(sent.attributes.messageId);
+      return listed.length === 1 && listed[0]!.attributes.messageStatus === 'NEW';
+    }, 'the large message in B\'s inbox', 30000, 100);
+    expect((await get(listed[0]!.id, tokenB)).attributes.digitalDocument).toEqual(expected);
+    expect((await settled(sent.id)).attributes.messageStatus).toBe('ACCEPTED');
+  });
+
   it('A sends to function address B: B lists and fetches it (NEW, complete), A sees the ACCEPTED receipt in its events', async () => {
     const sent = await send(message({ participant: OURS, address: FA_B }));
     expect(sent.attributes.messageStatus).toBe('SCHEDULED');
