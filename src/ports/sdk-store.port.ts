@@ -76,10 +76,10 @@ export type InboundEnvelopeState =
   | 'received' | 'judged' | 'receipt-submitted' | 'receipt-acknowledged' | 'receipt-failed' | 'no-receipt'
   | 'receipt-applied' | 'receipt-ignored' | 'receipt-refused';
 
-export interface InboundEnvelopeRecord {
+/** An inbound envelope's row without its bytes: what every step after judging needs (issue 7 memory). */
+export interface InboundEnvelopeHead {
   id: string;
   transportMessageId: string;
-  envelope: Buffer;
   routing: AccessPointRouting;
   receivedAt: Date;
   state: InboundEnvelopeState;
@@ -90,6 +90,11 @@ export interface InboundEnvelopeRecord {
   receiptEnvelope: Buffer | null;
   receiptXheId: string | null;
   receiptRouting: AccessPointRouting | null;
+}
+
+export interface InboundEnvelopeRecord extends InboundEnvelopeHead {
+  /** The envelope exactly as received. */
+  envelope: Buffer;
 }
 
 export interface InboundEnvelopeUpdate {
@@ -155,9 +160,11 @@ export interface SdkUnitOfWork {
   /** Store an envelope the AP delivered; `created: false` when that transport id was stored before. */
   insertInboundEnvelope(e: { id: string; transportMessageId: string; envelope: Buffer; routing: AccessPointRouting; receivedAt: Date }): Promise<{ id: string; created: boolean }>;
   getInboundEnvelope(id: string, opts?: { forUpdate?: boolean }): Promise<InboundEnvelopeRecord | undefined>;
+  /** The row without the envelope's bytes (a large envelope is not read again just to check its state). */
+  getInboundEnvelopeHead(id: string, opts?: { forUpdate?: boolean }): Promise<InboundEnvelopeHead | undefined>;
   updateInboundEnvelope(id: string, u: InboundEnvelopeUpdate): Promise<void>;
   /** The inbound envelope whose receipt (our answer) has this XHE id, locked. */
-  findByReceiptXheIdForUpdate(receiptXheId: string): Promise<InboundEnvelopeRecord | undefined>;
+  findByReceiptXheIdForUpdate(receiptXheId: string): Promise<InboundEnvelopeHead | undefined>;
   /** The inbox message created from an inbound envelope. */
   getMessageByInboundEnvelope(inboundEnvelopeId: string): Promise<SdkMessageRecord | undefined>;
 }
@@ -171,6 +178,8 @@ export interface SdkStore {
   /** Newest first (sdk.md §16.26). */
   listEvents(id: string): Promise<SdkMessageEvent[]>;
   getInboundEnvelope(id: string): Promise<InboundEnvelopeRecord | undefined>;
+  /** The row without the envelope's bytes. */
+  getInboundEnvelopeHead(id: string): Promise<InboundEnvelopeHead | undefined>;
 
   // --- look-ups of the inbound checks (sdk.md §5 rows 6, 9, 11)
   /** Is the function address one of our organisation's (admin API, table function_addresses)? */

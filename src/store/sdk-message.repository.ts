@@ -12,7 +12,7 @@ import { canTransition, isMessageStatus, type MessageStatus } from '../domain/sd
 import type { Queryable } from '../ports/queryable.port.js';
 import type { AccessPointRouting } from '../ports/sdk.port.js';
 import type {
-  InboundEnvelopeRecord, InboundEnvelopeUpdate, NewSdkEventLine, NewSdkMessage, SdkListQuery, SdkMessageEvent, SdkMessageRecord,
+  InboundEnvelopeHead, InboundEnvelopeRecord, InboundEnvelopeUpdate, NewSdkEventLine, NewSdkMessage, SdkListQuery, SdkMessageEvent, SdkMessageRecord,
   SdkMessageSummary, SdkStore, SdkUnitOfWork,
 } from '../ports/sdk-store.port.js';
 import { recordAudit } from './audit-sql.js';
@@ -220,10 +220,9 @@ async function withContents(db: Queryable, id: string, stored: unknown): Promise
   return stored;
 }
 
-const EnvelopeRow = z.object({
+const EnvelopeHeadRow = z.object({
   id: z.string(),
   transport_message_id: z.string(),
-  envelope: z.instanceof(Buffer),
   routing: z.unknown(),
   received_at: z.date(),
   state: z.enum(['received', 'judged', 'receipt-submitted', 'receipt-acknowledged', 'receipt-failed', 'no-receipt', 'receipt-applied', 'receipt-ignored', 'receipt-refused']),
@@ -235,21 +234,30 @@ const EnvelopeRow = z.object({
   receipt_xhe_id: z.string().nullable(),
   receipt_routing: z.unknown().nullable(),
 });
-const ENV_COLS = `id, transport_message_id, ${smallBytea('envelope')}, routing, received_at, state, kind, xhe_id, sender, verdict, ${smallBytea('receipt_envelope')}, receipt_xhe_id, receipt_routing`;
+const ENV_HEAD_COLS = `id, transport_message_id, routing, received_at, state, kind, xhe_id, sender, verdict, ${smallBytea('receipt_envelope')}, receipt_xhe_id, receipt_routing`;
+const ENV_COLS = `${ENV_HEAD_COLS}, ${smallBytea('envelope')}`;
 
 /** An inbound envelope row with its large values read (see "Large values"; `envelope` is written once, at insert). */
 async function toEnvelope(db: Queryable, raw: Record<string, unknown>, cache: ImmutableCache): Promise<InboundEnvelopeRecord> {
+  const envelope = z.instanceof(Buffer).parse(await byteaColumn(db, raw, 'envelope', 'sdk_inbound_envelopes', String(raw.id), cache));
+  return { ...(await toEnvelopeHead(db, raw)), envelope };
+}
+
+/** An inbound envelope row without the envelope (ENV_HEAD_COLS). */
+async function toEnvelopeHead(db: Queryable, raw: Record<string, unknown>): Promise<InboundEnvelopeHead> {
   const id = String(raw.id);
-  const r = EnvelopeRow.parse({
-    ...raw,
-    envelope: await byteaColumn(db, raw, 'envelope', 'sdk_inbound_envelopes', id, cache),
-    receipt_envelope: await byteaColumn(db, raw, 'receipt_envelope', 'sdk_inbound_envelopes', id),
-  });
+  const r = EnvelopeHeadRow.parse({ ...raw, receipt_envelope: await byteaColumn(db, raw, 'receipt_envelope', 'sdk_inbound_envelopes', id) });
   return {
-    id: r.id, transportMessageId: r.transport_message_id, envelope: r.envelope, routing: toRouting(r.routing), receivedAt: r.received_at,
+    id: r.id, transportMessageId: r.transport_message_id, routing: toRouting(r.routing), receivedAt: r.received_at,
     state: r.state, kind: r.kind, xheId: r.xhe_id, sender: r.sender, verdict: r.verdict, receiptEnvelope: r.receipt_envelope,
     receiptXheId: r.receipt_xhe_id, receiptRouting: r.receipt_routing === null ? null : toRouting(r.receipt_routing),
   };
+}
+
+async function getInboundEnvelopeHead(db: Queryable, id: string, forUpdate = false): Promise<InboundEnvelopeHead | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const { rows } = await db.query(`SELECT ${ENV_HEAD_COLS} FROM sdk_inbound_envelopes WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] === undefined ? undefined : toEnvelopeHead(db, rows[0]);
 }
 
 async function getMessage(db: Queryable, id: string, forUpdate = false): Promise<SdkMessageRecord | undefined> {
@@ -392,6 +400,7 @@ function unitOfWork(tx: pg.PoolClient, cache: ImmutableCache): SdkUnitOfWork {
       const { rows } = await tx.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE id = $1${o?.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
       return rows[0] === undefined ? undefined : toEnvelope(tx, rows[0], cache);
     },
+    getInboundEnvelopeHead: (id, o) => getInboundEnvelopeHead(tx, id, o?.forUpdate ?? false),
     async updateInboundEnvelope(id, u: InboundEnvelopeUpdate) {
       await tx.query(
         `UPDATE sdk_inbound_envelopes SET
@@ -406,8 +415,8 @@ function unitOfWork(tx: pg.PoolClient, cache: ImmutableCache): SdkUnitOfWork {
           u.receiptTransportMessageId ?? null, u.processed === true]);
     },
     async findByReceiptXheIdForUpdate(receiptXheId) {
-      const { rows } = await tx.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE receipt_xhe_id = $1 FOR UPDATE`, [receiptXheId]);
-      return rows[0] === undefined ? undefined : toEnvelope(tx, rows[0], cache);
+      const { rows } = await tx.query(`SELECT ${ENV_HEAD_COLS} FROM sdk_inbound_envelopes WHERE receipt_xhe_id = $1 FOR UPDATE`, [receiptXheId]);
+      return rows[0] === undefined ? undefined : toEnvelopeHead(tx, rows[0]);
     },
     async getMessageByInboundEnvelope(inboundEnvelopeId) {
       const { rows } = await tx.query(`SELECT ${COLS} FROM sdk_messages WHERE inbound_envelope_id = $1`, [inboundEnvelopeId]);
@@ -463,6 +472,7 @@ export function createSdkStore(pool: pg.Pool): SdkStore {
       const { rows } = await pool.query(`SELECT ${ENV_COLS} FROM sdk_inbound_envelopes WHERE id = $1`, [id]);
       return rows[0] === undefined ? undefined : toEnvelope(pool, rows[0], cache);
     },
+    getInboundEnvelopeHead: (id) => getInboundEnvelopeHead(pool, id),
     async isOwnFunctionAddress(address) {
       const { rows } = await pool.query('SELECT 1 FROM function_addresses WHERE address = $1', [address]);
       return rows.length > 0;

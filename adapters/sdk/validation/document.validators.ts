@@ -97,6 +97,12 @@ export interface PayloadValidation {
    * into a string, which a caller that only wants the verdict never pays for.
    */
   readonly message?: SdkMessage;
+  /**
+   * The same message with each cut-out attachment left in the validated bytes: `content: ""` plus its byte
+   * range (src/domain/sdk/attachments-in-payload.ts). Copies no attachment (issue 7 memory: the receiving
+   * side stores the payload and this form, and never needs the attachment as a string).
+   */
+  readonly messageInPayload?: SdkMessage;
 }
 
 export interface PayloadValidationOptions {
@@ -123,11 +129,16 @@ export function validatePayload(bytes: Uint8Array, opts: PayloadValidationOption
   const bv = ruleReasons(runMessageRules(doc));
   if (bv.length > 0) return { reasons: bv, wellFormed: true, doc, large };
   let message: SdkMessage | undefined;
+  let messageInPayload: SdkMessage | undefined;
   return {
     reasons: [], wellFormed: true, doc, large,
     get message(): SdkMessage {
       message ??= readMessagePayload(doc, (s) => large.resolve(s));
       return message;
+    },
+    get messageInPayload(): SdkMessage {
+      messageInPayload ??= readMessagePayload(doc, (s) => large.resolve(s), (s) => (large.isToken(s) ? large.rangeWithin(s, bytes) : undefined));
+      return messageInPayload;
     },
   };
 }

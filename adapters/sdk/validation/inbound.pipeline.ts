@@ -86,7 +86,11 @@ export interface InboundMessageResult {
   envelopeBytes: Uint8Array;
   /** The decrypted payload exactly as decrypted. */
   payloadBytes?: Buffer;
-  /** Present only when ACCEPTED. */
+  /**
+   * Present only when ACCEPTED. Each attachment of 64 KiB or more is left in `payloadBytes`: `content: ""` plus
+   * `contentInPayload` (its byte range) — the form the message is stored in; `withAttachmentTexts(message,
+   * payloadBytes)` (src/domain/sdk/attachments-in-payload.ts) puts the texts in.
+   */
   message?: SdkMessage;
   /** False when the payload was not examined (no decryption key given). */
   payloadValidated: boolean;
@@ -166,7 +170,8 @@ function result(bytes: Uint8Array, stop: Stop, extra: Partial<InboundMessageResu
  *
  * Memory (issue 7): the envelope is parsed with its CipherValue left in `bytes` (../xml/large-text.ts) — the
  * signature digest, the XSD's base64 check and the decryption read that byte range directly, so the only
- * payload-sized allocations are the decrypted payload and, once ACCEPTED, the attachment strings.
+ * payload-sized allocation is the decrypted payload: once ACCEPTED, the message's big attachments stay ranges
+ * of it (`message` below), never strings.
  * `parsed` is the result of `safeParse(bytes, { largeText: true })` when the caller already has it.
  */
 export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessageContext, parsed: SafeParseOutcome | undefined = undefined): Promise<InboundMessageResult> {
@@ -249,5 +254,5 @@ export async function processInboundMessage(bytes: Uint8Array, ctx: InboundMessa
   if (semantic.length === 0 && ctx.lookups !== undefined) semantic.push(...(await scanAttachments(input, ctx.lookups)));
   if (semantic.length > 0) return result(bytes, { verdictReasons: semantic, sendReceipt: true }, { envelope: info, payloadBytes, payloadValidated: true });
 
-  return result(bytes, { verdictReasons: [], sendReceipt: true }, { envelope: info, payloadBytes, payloadValidated: true, message: pv.message });
+  return result(bytes, { verdictReasons: [], sendReceipt: true }, { envelope: info, payloadBytes, payloadValidated: true, message: pv.messageInPayload });
 }

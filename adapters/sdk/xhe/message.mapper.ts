@@ -5,7 +5,8 @@ import type { Document as XDocument, Element as XElement } from '@xmldom/xmldom'
 import { NS } from '../../../src/domain/sdk/constants.js';
 import type { MessageId, ParticipantId } from '../../../src/domain/sdk/identifiers.js';
 import { PARTICIPANT_SCHEME } from '../../../src/domain/sdk/identifiers.js';
-import type { AttentionData, InstanceIdentifier, SdkDocument, SdkMessage } from '../../../src/domain/sdk/message.js';
+import type { AttentionData, ContentFile, InstanceIdentifier, SdkDocument, SdkMessage } from '../../../src/domain/sdk/message.js';
+import type { PayloadRange } from '../../../src/domain/sdk/attachments-in-payload.js';
 import { childElements, firstChild, stringValue } from '../xml/dom.js';
 import { isLargeRunText, LargeTexts } from '../xml/large-text.js';
 
@@ -132,9 +133,11 @@ function readAttention(e: XElement | undefined): AttentionData | undefined {
 /**
  * Read a payload that passed the XSD and the schematron port into the domain model. Foreign-namespace
  * extension elements are tolerated and not mapped (the exact bytes are kept by the caller). `resolve` turns
- * an attachment `content` that was cut out of the DOM (../xml/large-text.ts) back into its text.
+ * an attachment `content` that was cut out of the DOM (../xml/large-text.ts) back into its text; when
+ * `inPayload` gives a range for it instead, the file is read as `content: ""` plus that range of the payload
+ * (the stored form, src/domain/sdk/attachments-in-payload.ts) and its text is never copied.
  */
-export function readMessagePayload(doc: XDocument, resolve: (text: string) => string = (t) => t): SdkMessage {
+export function readMessagePayload(doc: XDocument, resolve: (text: string) => string = (t) => t, inPayload?: (text: string) => PayloadRange | undefined): SdkMessage {
   const root = doc.documentElement;
   if (root === null || root.namespaceURI !== M || root.localName !== 'messagePayload') throw new TypeError('not a messagePayload');
   const m = firstChild(root, M, 'message');
@@ -146,11 +149,13 @@ export function readMessagePayload(doc: XDocument, resolve: (text: string) => st
   const documents: SdkDocument[] = childElements(firstChild(m, M, 'messageBody') as XElement, M, 'documents').map((d) => {
     const doc0: SdkDocument = {
       documentId: txt(firstChild(d, M, 'documentID')) ?? '',
-      files: childElements(d, M, 'ContentFiles').map((f) => ({
-        fileName: txt(firstChild(f, M, 'fileName')) ?? '',
-        contentType: txt(firstChild(f, M, 'contentType')) ?? '',
-        content: resolve(txt(firstChild(f, M, 'content')) ?? ''),
-      })),
+      files: childElements(d, M, 'ContentFiles').map((f): ContentFile => {
+        const head = { fileName: txt(firstChild(f, M, 'fileName')) ?? '', contentType: txt(firstChild(f, M, 'contentType')) ?? '' };
+        const content = txt(firstChild(f, M, 'content')) ?? '';
+        // A big attachment may stay where it is, as a range of the payload (issue 7 memory).
+        const range = inPayload?.(content);
+        return range !== undefined ? { ...head, content: '', contentInPayload: range } : { ...head, content: resolve(content) };
+      }),
       texts: childElements(d, M, 'ContentText').map((t) => txt(firstChild(t, M, 'characterSequence')) ?? ''),
     };
     return opt(opt(doc0, 'documentName', txt(firstChild(d, M, 'documentName'))), 'index', txt(firstChild(d, M, 'index')));

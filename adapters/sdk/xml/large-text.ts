@@ -119,6 +119,19 @@ export class LargeTexts {
     return s;
   }
 
+  /**
+   * Where the text behind `token` stands in `outer`, when it is a view of those very bytes (a received
+   * document parsed from `outer`); undefined otherwise. Lets a reader keep a big text as a range of the
+   * document instead of copying it out (issue 7 memory; src/domain/sdk/attachments-in-payload.ts).
+   */
+  rangeWithin(token: string, outer: Uint8Array): { offset: number; length: number } | undefined {
+    const s = this.source(token);
+    if (s.kind !== 'bytes' || s.bytes.buffer !== outer.buffer) return undefined;
+    const offset = s.bytes.byteOffset - outer.byteOffset;
+    if (offset < 0 || offset + s.bytes.length > outer.byteLength) return undefined;
+    return { offset, length: s.bytes.length };
+  }
+
   /** The text behind `token` as chunks of bytes (no copy for received documents; 64 KiB pieces of a string). */
   *chunks(token: string): Iterable<Buffer> {
     const s = this.source(token);

@@ -110,12 +110,18 @@ export function withSdkBodyLimit(app: Listener, opts: SdkBodyLimitOptions): List
     req.on('end', () => {
       if (done) return;
       done = true;
-      let parsed: unknown;
-      try {
+      // The body is referenced only inside `take`'s own frame: once it returns, nothing (not even a leftover
+      // interpreter register of this function) holds the bytes, so the collection below frees them before
+      // the payload is built (issue 7 memory: otherwise body, attachment text and payload coexist).
+      const take = (): unknown => {
         const body = preallocated !== undefined ? preallocated.subarray(0, total) : Buffer.concat(chunks, total);
         chunks = [];
         preallocated = undefined;
-        parsed = parseSdkMessageBody([body], total);
+        return parseSdkMessageBody([body], total);
+      };
+      let parsed: unknown;
+      try {
+        parsed = take();
       } catch {
         releaseAfterLarge(total);
         refuse(req, res, new AppError('MALFORMED_JSON', 'The request body is not valid JSON.', { status: 400, errors: [{ field: '/body', message: 'not valid JSON' }] }));

@@ -31,8 +31,23 @@ export function findInPayload(payload: Uint8Array, content: string): PayloadRang
 }
 
 /**
+ * True when `range` lies inside `payload` and holds only ASCII text a stored attachment may be (printable,
+ * tab, LF, CR): what the store reads back as the attachment's text.
+ */
+export function isTextRange(payload: Uint8Array, range: PayloadRange): boolean {
+  const { offset, length } = range;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > payload.length) return false;
+  for (let i = offset; i < offset + length; i++) {
+    const c = payload[i]!;
+    if (c > 0x7e || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d)) return false;
+  }
+  return true;
+}
+
+/**
  * The message as stored next to `payload`: each large attachment found verbatim in it becomes `content: ""`
- * plus its byte range. Attachments already in that form, small ones and ones not found stay as they are.
+ * plus its byte range. Attachments already in that form (a received message: the parser left them in the
+ * payload) are checked to be text inside it; small ones and ones not found stay as they are.
  */
 export function attachmentsInPayload(msg: SdkMessage, payload: Uint8Array): SdkMessage {
   return {
@@ -40,8 +55,34 @@ export function attachmentsInPayload(msg: SdkMessage, payload: Uint8Array): SdkM
     documents: msg.documents.map((d) => ({
       ...d,
       files: d.files.map((f) => {
+        if (f.contentInPayload !== undefined) {
+          if (f.content !== '' || !isTextRange(payload, f.contentInPayload)) throw new RangeError('an attachment range is not text of this payload');
+          return f;
+        }
         const range = f.content.length >= LARGE_CONTENT_CHARS ? findInPayload(payload, f.content) : undefined;
         return range === undefined ? f : { ...f, content: '', contentInPayload: range };
+      }),
+    })),
+  };
+}
+
+/**
+ * The message with every attachment held as a payload range given its text again (a copy of those bytes of
+ * `payload`, which must be the payload the ranges were taken from). The inverse of attachmentsInPayload, for
+ * readers that want the texts (the simulated peer, tests); the store does the same from the stored payload.
+ */
+export function withAttachmentTexts(msg: SdkMessage, payload: Uint8Array): SdkMessage {
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return {
+    ...msg,
+    documents: msg.documents.map((d) => ({
+      ...d,
+      files: d.files.map((f) => {
+        if (f.contentInPayload === undefined) return f;
+        const { offset, length } = f.contentInPayload;
+        if (!isTextRange(bytes, f.contentInPayload)) throw new RangeError('an attachment range is not text of this payload');
+        const { contentInPayload: _range, ...file } = f;
+        return { ...file, content: bytes.toString('latin1', offset, offset + length) };
       }),
     })),
   };

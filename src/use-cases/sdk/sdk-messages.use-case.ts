@@ -20,7 +20,7 @@ import { checkOutboundMessage, recipientFunctionAddress, type SdkMessage } from 
 import { reason, type ReceiptVerdict } from '../../domain/sdk/receipt.js';
 import { isFinal, type MessageStatus } from '../../domain/sdk/status.js';
 import type { JobContext, JobHandler } from '../../ports/job-handler.port.js';
-import type { InboundEnvelopeRecord, NewSdkEventLine, SdkMessageRecord, SdkStore, SdkUnitOfWork } from '../../ports/sdk-store.port.js';
+import type { InboundEnvelopeHead, InboundEnvelopeRecord, NewSdkEventLine, SdkMessageRecord, SdkStore, SdkUnitOfWork } from '../../ports/sdk-store.port.js';
 import type { AccessPointEvent, AddressBookLookup, InboundEnvelope, InboundLookups } from '../../ports/sdk.port.js';
 import type { Logger } from '../../lib/logger.js';
 import { releaseAfterLarge } from '../../lib/memory.js';
@@ -34,6 +34,8 @@ export const JOB_SDK_INBOUND = 'sdk.inbound.process';
 export const IN_FLIGHT_INBOUND: readonly MessageStatus[] = ['RETRIEVED', 'RECEIPT_SENT'];
 /** Outbound statuses in which a receipt is still expected. */
 const AWAITING_RECEIPT: readonly MessageStatus[] = ['SCHEDULED', 'SCHEDULED_FOR_RESEND', 'SUBMITTED', 'ACKNOWLEDGE', 'WAITING_FOR_RECEIPT'];
+/** Stands in for an envelope once it is judged and stored (the inbound job lets go of the bytes, issue 7 memory). */
+const NO_BYTES: Buffer = Buffer.alloc(0);
 
 const ATTR = '/body/data/attributes';
 
@@ -327,7 +329,7 @@ function inboundJobHandler(deps: SdkDeps): JobHandler {
 
   async function applyReceipt(ctx: JobContext, env: InboundEnvelopeRecord, result: ReceivedReceiptResult): Promise<void> {
     await store.transaction(async (tx) => {
-      const cur = await tx.getInboundEnvelope(env.id, { forUpdate: true });
+      const cur = await tx.getInboundEnvelopeHead(env.id, { forUpdate: true });
       if (cur === undefined || cur.state !== 'received') return;
       if (!result.ok) {
         // §9: a receipt that fails verification is logged and ignored, never answered.
@@ -379,9 +381,9 @@ function inboundJobHandler(deps: SdkDeps): JobHandler {
     });
   }
 
-  async function judgeMessage(ctx: JobContext, env: InboundEnvelopeRecord, result: ReceivedMessage): Promise<boolean> {
+  async function judgeMessage(ctx: JobContext, env: InboundEnvelopeHead, result: ReceivedMessage): Promise<boolean> {
     return store.transaction(async (tx) => {
-      const cur = await tx.getInboundEnvelope(env.id, { forUpdate: true });
+      const cur = await tx.getInboundEnvelopeHead(env.id, { forUpdate: true });
       if (cur === undefined || cur.state !== 'received') return false;
       let verdict = result.verdict;
       let inboxId: string | undefined;
@@ -415,7 +417,7 @@ function inboundJobHandler(deps: SdkDeps): JobHandler {
   }
 
   async function sendOurReceipt(ctx: JobContext, envelopeId: string): Promise<void> {
-    const env = await store.getInboundEnvelope(envelopeId);
+    const env = await store.getInboundEnvelopeHead(envelopeId);
     if (env === undefined || env.state !== 'judged' || env.receiptEnvelope === null || env.receiptRouting === null) return;
     let transportMessageId: string;
     try {
@@ -424,7 +426,7 @@ function inboundJobHandler(deps: SdkDeps): JobHandler {
       throw new AppError('SDK_RECEIPT_NOT_SENT', 'our receipt could not be handed to the access point; will retry', { status: 502, retryable: !isAppError(err) || err.retryable, cause: err });
     }
     await store.transaction(async (tx) => {
-      const cur = await tx.getInboundEnvelope(env.id, { forUpdate: true });
+      const cur = await tx.getInboundEnvelopeHead(env.id, { forUpdate: true });
       // The AP's acknowledgement may already have moved the row on: never move it back.
       if (cur?.state === 'judged') await tx.updateInboundEnvelope(env.id, { state: 'receipt-submitted', receiptTransportMessageId: transportMessageId });
       await tx.completeOutbox(ctx.outboxId);
@@ -433,20 +435,30 @@ function inboundJobHandler(deps: SdkDeps): JobHandler {
 
   return {
     async handle(ctx) {
-      const env = await store.getInboundEnvelope(ctx.refId);
+      // The row's state first: only an envelope still to be judged is read with its (possibly large) bytes.
+      const head = await store.getInboundEnvelopeHead(ctx.refId);
+      if (head === undefined) return;
+      if (head.state === 'judged') return sendOurReceipt(ctx, head.id);
+      if (head.state !== 'received') return;
+      let env = await store.getInboundEnvelope(head.id);
       if (env === undefined) return;
-      if (env.state === 'judged') return sendOurReceipt(ctx, env.id);
-      if (env.state !== 'received') return;
-      const result = await deps.service.receive(env.envelope, { originalSender: env.routing.originalSender, finalRecipient: env.routing.finalRecipient });
-      releaseAfterLarge(env.envelope.length);
+      let result: ReceivedMessage | ReceivedReceiptResult | undefined = await deps.service.receive(env.envelope, { originalSender: env.routing.originalSender, finalRecipient: env.routing.finalRecipient });
       if (result.kind === 'receipt') return applyReceipt(ctx, env, result);
-      const judged = await judgeMessage(ctx, env, result);
-      releaseAfterLarge(env.envelope.length);
-      if (judged) await sendOurReceipt(ctx, env.id);
+      // Memory (issue 7): the envelope is stored and judged; only its decrypted payload is needed from here on.
+      // Drop both references to its bytes (the record's and the verdict's) before the message is stored, so a
+      // large envelope and the payload taken out of it are not held at once.
+      const size = env.envelope.length;
+      const verdict = { ...result, envelopeBytes: NO_BYTES };
+      env = undefined;
+      result = undefined;
+      releaseAfterLarge(size);
+      const judged = await judgeMessage(ctx, head, verdict);
+      releaseAfterLarge(size);
+      if (judged) await sendOurReceipt(ctx, head.id);
     },
     async onDead(ctx, err) {
       await store.transaction(async (tx) => {
-        const env = await tx.getInboundEnvelope(ctx.refId, { forUpdate: true });
+        const env = await tx.getInboundEnvelopeHead(ctx.refId, { forUpdate: true });
         if (env?.state !== 'judged') return;
         await tx.updateInboundEnvelope(env.id, { state: 'receipt-failed', processed: true });
         const msg = await tx.getMessageByInboundEnvelope(env.id);

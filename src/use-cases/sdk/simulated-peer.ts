@@ -4,6 +4,7 @@
 // answers with signed receipts (ACCEPTED, or REJECTED with reasons, e.g. BV/not-found for an unknown function
 // address), and can send messages to us. It keeps its state in memory only.
 import type { SdkMessage } from '../../domain/sdk/message.js';
+import { withAttachmentTexts } from '../../domain/sdk/attachments-in-payload.js';
 import type { ReceiptVerdict, ReceivedReceipt } from '../../domain/sdk/receipt.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AccessPoint, AccessPointRouting, InboundLookups } from '../../ports/sdk.port.js';
@@ -73,7 +74,8 @@ export function createSimulatedPeer(opts: SimulatedPeerOptions): SimulatedPeer {
     }
     const record: PeerReceivedMessage = { xheId: result.envelope?.id ?? inbound.routing.xheId, from: result.envelope?.from ?? inbound.routing.originalSender, functionAddress: result.envelope?.handlingServiceId, verdict: result.verdict };
     if (result.verdict.status === 'ACCEPTED' && result.message !== undefined) {
-      record.message = result.message;
+      // The peer keeps what it received readable: big attachments come as ranges of the payload.
+      record.message = result.payloadBytes !== undefined ? withAttachmentTexts(result.message, result.payloadBytes) : result.message;
       accepted.add(`${result.message.sender.id.toLowerCase()}|${result.message.messageId.toLowerCase()}`);
       known.add(result.message.messageId.toLowerCase());
     }
