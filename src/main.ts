@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ConfigError, developmentDefaultsInUse, loadConfig, publicUrl, resolvePath, type Config } from './config/index.js';
 import { createLogger, type Logger } from './lib/logger.js';
-import { setMemoryReleaseThreshold } from './lib/memory.js';
+import { setMemoryReleaseThreshold, settleAfterStartup } from './lib/memory.js';
 import { checkCertificateFile } from './lib/cert-expiry.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrate.js';
@@ -351,6 +351,7 @@ export async function startGateway(env: Record<string, string | undefined>, opts
       stops.push(async () => { await r.stop(); await queue.stopWorker(); });
     }
 
+    settleAfterStartup();
     logger.info({ event: 'GATEWAY_STARTED', port, database: db.embedded ? 'embedded' : 'postgres', queue: queue.backend }, `Sändebud listening on ${url}`);
     return { config: effective, url, port, db, queue, routes: listRoutes(routers), simulators: world?.urls ?? {}, world: world?.handles, sdk: sdk.info, stop: stopAll };
   } catch (err) {

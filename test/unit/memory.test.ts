@@ -1,7 +1,7 @@
 // src/lib/memory.ts (issue 7 memory): a full collection after a large stage, and minor collections while a
 // large value streams through small Buffers, so the garbage of one message never piles up to its size.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { releaseAfterLarge, setMemoryReleaseThreshold, youngGarbageRelease } from '../../src/lib/memory.js';
+import { releaseAfterLarge, setMemoryReleaseThreshold, settleAfterStartup, youngGarbageRelease } from '../../src/lib/memory.js';
 
 const MB = 1024 * 1024;
 
@@ -54,6 +54,26 @@ describe('releaseAfterLarge', () => {
     // array-buffer sweeper), so the count drops moments later — on a loaded CI machine not yet when gc()
     // returns (seen: stop 11's CI still counted the 40 MB right after). Wait for it, briefly.
     expect(await heldAfter(before, 4 * MB, 2000)).toBeLessThan(4 * MB);
+  });
+});
+
+describe('settleAfterStartup', () => {
+  it('collects once after start-up (freeing what start-up let go), and not when memory release is off', async () => {
+    setMemoryReleaseThreshold(0);
+    expect(settleAfterStartup()).toBe(false);
+    setMemoryReleaseThreshold(8 * MB);
+    releaseAfterLarge(8 * MB);
+    const before = process.memoryUsage().arrayBuffers;
+    const startUpGarbage = (): number => Buffer.alloc(32 * MB, 2)[0]!;
+    expect(startUpGarbage()).toBe(2);
+    expect(process.memoryUsage().arrayBuffers - before).toBeGreaterThanOrEqual(32 * MB);
+    expect(settleAfterStartup()).toBe(true);
+    let held = process.memoryUsage().arrayBuffers - before;
+    for (const until = Date.now() + 2000; held >= 4 * MB && Date.now() < until;) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      held = process.memoryUsage().arrayBuffers - before;
+    }
+    expect(held).toBeLessThan(4 * MB);
   });
 });
 
