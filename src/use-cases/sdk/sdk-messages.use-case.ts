@@ -270,8 +270,16 @@ function sendHandler(deps: SdkDeps): JobHandler {
         releaseAfterLarge(e.length);
       }
       let transportMessageId: string;
+      // The access point takes its own copy (AS4: the gzip of it) before send() resolves and delivers in the
+      // background; from then on the envelope is garbage here (issue 7 memory: held until this job ended, it
+      // sat next to the compressed copy for the whole transfer).
+      const size = envelope.length;
+      const sending = deps.accessPoint.send(envelope, routing);
+      envelope = null;
+      content = undefined;
       try {
-        transportMessageId = (await deps.accessPoint.send(envelope, routing)).transportMessageId;
+        transportMessageId = (await sending).transportMessageId;
+        releaseAfterLarge(size);
       } catch (err) {
         const retryable = !isAppError(err) || err.retryable;
         const code = isAppError(err) ? err.code : 'ACCESS_POINT_UNAVAILABLE';
@@ -297,7 +305,6 @@ function sendHandler(deps: SdkDeps): JobHandler {
         await tx.completeOutbox(ctx.outboxId);
       });
       deps.logger.info({ event: 'SDK_MESSAGE_SUBMITTED', sdkMessageId: rec.id, xheId: routing.xheId, transportMessageId }, 'SDK message handed to the access point');
-      releaseAfterLarge(envelope.length);
     },
     async onDead(ctx, err) {
       await store.transaction(async (tx) => {
