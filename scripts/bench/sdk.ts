@@ -195,8 +195,19 @@ async function main(): Promise<void> {
   let b: Child | undefined;
   try {
     log('starting gateway A (2120000000) and gateway B (2321000016) with SDK_ACCESS_POINT=as4 …');
-    const events: Record<'A' | 'B', Array<{ at: number; event: string }>> = { A: [], B: [] };
-    const sink = (side: 'A' | 'B'): EventSink | undefined => (opt.trace ? (at, event) => { events[side].push({ at, event }); } : undefined);
+    const events: Record<'A' | 'B', Array<{ at: number; event: string; stagePeak?: number }>> = { A: [], B: [] };
+    // --trace: at each log event the process's high-water mark since the previous event is read and reset, so
+    // every event carries the peak of the stage it ends (VmHWM catches what 20 ms sampling misses).
+    const pids: Record<'A' | 'B', number> = { A: 0, B: 0 };
+    let stagePeaks = false;
+    const sink = (side: 'A' | 'B'): EventSink | undefined => (opt.trace ? (at, event) => {
+      let stagePeak: number | undefined;
+      if (stagePeaks && pids[side] > 0 && event !== 'HTTP_REQUEST') {
+        stagePeak = rss(pids[side]).peak;
+        resetPeak(pids[side]);
+      }
+      events[side].push({ at, event, ...(stagePeak !== undefined ? { stagePeak } : {}) });
+    } : undefined);
     const probeFile = (side: 'A' | 'B'): string => path.join(os.tmpdir(), `sandebud-bench-sdk-${suffix}-${side}.jsonl`);
     const probeEnv = (side: 'A' | 'B'): Record<string, string> => (opt.trace ? { MEMORY_PROBE_FILE: probeFile(side) } : {});
     [a, b] = await Promise.all([startMain({ ...envOf(A, dbNames[0], ports.a), ...probeEnv('A') }, sink('A')), startMain({ ...envOf(B, dbNames[1], ports.b), ...probeEnv('B') }, sink('B'))]);
@@ -223,6 +234,9 @@ async function main(): Promise<void> {
     }, 20) : undefined;
     events.A.length = 0;
     events.B.length = 0;
+    pids.A = a.pid;
+    pids.B = b.pid;
+    stagePeaks = opt.trace;
     const traceStart = Date.now();
     const t0 = performance.now();
     const large = await post(a, tokenA, largeBody);
@@ -232,7 +246,13 @@ async function main(): Promise<void> {
       return largeStatus === 'ACCEPTED' || largeStatus === 'MESSAGE_EXCHANGE_ERROR';
     });
     const largeMs = performance.now() - t0;
-    const after = { a: rss(a.pid), b: rss(b.pid) };
+    stagePeaks = false;
+    // With --trace the high-water mark was reset at each event: the message's peak is the largest stage peak.
+    const peakOf = (pid: number, side: 'A' | 'B'): { peak: number; now: number } => {
+      const r = rss(pid);
+      return { ...r, peak: Math.max(r.peak, ...events[side].map((e) => e.stagePeak ?? 0)) };
+    };
+    const after = { a: peakOf(a.pid, 'A'), b: peakOf(b.pid, 'B') };
     if (sampler !== undefined) {
       clearInterval(sampler);
       for (const side of ['A', 'B'] as const) {
@@ -240,7 +260,7 @@ async function main(): Promise<void> {
         const top = samples[side].reduce((m, x) => (x.rss > m.rss ? x : m), { at: 0, rss: 0 });
         log(`trace ${side}: RSS over idle at each log event (max sampled ${round((top.rss - idleRss) / 1e6)} MB at +${round((top.at - traceStart) / 1000, 2)} s)`);
         // HTTP_REQUEST lines are the bench's own status polls (one every 200 ms): left out of the timeline.
-        const rows = [...events[side].filter((e) => e.event !== 'HTTP_REQUEST').map((e) => ({ at: e.at, what: e.event })), { at: top.at, what: '<max sampled RSS>' }].sort((x, y) => x.at - y.at);
+        const rows = [...events[side].filter((e) => e.event !== 'HTTP_REQUEST').map((e) => ({ at: e.at, what: e.event + (e.stagePeak !== undefined ? `  (peak since the previous event ${round((e.stagePeak - idleRss) / 1e6)} MB over idle)` : '') })), { at: top.at, what: '<max sampled RSS>' }].sort((x, y) => x.at - y.at);
         // The gateway's own view (scripts/bench/memory-probe.mjs): V8 heap and external memory next to the RSS.
         const probes = readFileSync(probeFile(side), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number })
           .filter((p) => p.at >= traceStart);

@@ -67,7 +67,7 @@ export function encryptPayloadParts(plaintext: Uint8Array, recipientEncryptionCe
   return {
     encryptedDataId: `ED-${randomUUID()}`,
     encryptedKeyId: `EK-${randomUUID()}`,
-    cipherText: { length: base64Length(cipherBytes), produce: base64Chunks(ciphertext) },
+    cipherText: { length: base64Length(cipherBytes), produce: base64Chunks(ciphertext, cipherBytes) },
     encryptedKeyValue: wrapped.toString('base64'),
     recipientCertificate: certificateDer(certPem).toString('base64'),
     dispose() {

@@ -25,6 +25,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Document as XDocument, Element as XElement, Node as XNode } from '@xmldom/xmldom';
 import { NS } from '../../../src/domain/sdk/constants.js';
 import { NODE_TYPES } from './dom.js';
+import { youngGarbageRelease } from '../../../src/lib/memory.js';
 
 /** Texts shorter than this stay in the skeleton (cutting them would save nothing). */
 export const LARGE_TEXT_MIN_BYTES = 64 * 1024;
@@ -368,15 +369,31 @@ export function decodedBase64Length(chunks: Iterable<Buffer>): number {
 /**
  * Base64 of `produce()`'s bytes as chunks (3-byte aligned, so each chunk encodes on its own). Used for the
  * CipherValue we write: the ciphertext is produced twice (digest, then output) instead of being held.
+ *
+ * Memory (issue 7): a chunk that does not start 3-aligned is not joined to the carry as a whole (a copy of
+ * every chunk, since the 16-byte IV leaves a carry for the whole stream); only the carry and the first
+ * bytes of the chunk are. Each encoded chunk leaves its text and its bytes behind as garbage — about 8/3 of
+ * the input — so with `totalBytes` given, that is what `youngGarbageRelease` is told (src/lib/memory.ts).
  */
-export function base64Chunks(produce: () => Iterable<Buffer>): () => Iterable<Buffer> {
+export function base64Chunks(produce: () => Iterable<Buffer>, totalBytes = 0): () => Iterable<Buffer> {
   return function* encode(): Iterable<Buffer> {
-    let carry = Buffer.alloc(0);
+    const release = youngGarbageRelease(totalBytes);
+    let carry: Buffer = Buffer.alloc(0);
     for (const c of produce()) {
-      const data = carry.length > 0 ? Buffer.concat([carry, c]) : c;
-      const usable = data.length - (data.length % 3);
-      if (usable > 0) yield Buffer.from(data.subarray(0, usable).toString('base64'), 'latin1');
-      carry = Buffer.from(data.subarray(usable));
+      let from = 0;
+      if (carry.length > 0) {
+        const take = Math.min(3 - carry.length, c.length);
+        carry = Buffer.concat([carry, c.subarray(0, take)]);
+        from = take;
+        if (carry.length < 3) continue;
+        yield Buffer.from(carry.toString('base64'), 'latin1');
+        carry = Buffer.alloc(0);
+      }
+      const rest = c.length - from;
+      const usable = rest - (rest % 3);
+      if (usable > 0) yield Buffer.from(c.toString('base64', from, from + usable), 'latin1');
+      if (usable < rest) carry = Buffer.from(c.subarray(from + usable));
+      release(Math.ceil((usable * 8) / 3));
     }
     if (carry.length > 0) yield Buffer.from(carry.toString('base64'), 'latin1');
   };

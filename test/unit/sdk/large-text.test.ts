@@ -238,6 +238,29 @@ describe('decrypting a cut-out CipherValue chunk by chunk', () => {
     expect(() => [...parts.cipherText.produce()]).toThrow('disposed');
     expect(Buffer.concat([...base64Chunks(() => [Buffer.from('ab'), Buffer.from('cdefg')])()]).toString()).toBe(Buffer.from('abcdefg').toString('base64'));
   });
+
+  it('base64Chunks encodes any split of the bytes exactly as one base64 of the whole (carries across chunks)', () => {
+    // A seeded split generator: chunk sizes 0..40, and the 16-byte IV + 48 KiB pieces of the real producer.
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < 300; round++) {
+      const data = Buffer.alloc(next(200));
+      for (let i = 0; i < data.length; i++) data[i] = next(256);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < data.length;) {
+        const n = Math.min(next(41), data.length - at);
+        chunks.push(data.subarray(at, at + n));
+        at += n;
+      }
+      expect(Buffer.concat([...base64Chunks(() => chunks, data.length)()]).toString('latin1')).toBe(data.toString('base64'));
+    }
+    const big = Buffer.alloc(16 + 3 * 49_152 + 7, 0x5a);
+    const pieces = [big.subarray(0, 16), big.subarray(16, 16 + 49_152), big.subarray(16 + 49_152, 16 + 2 * 49_152), big.subarray(16 + 2 * 49_152)];
+    expect(Buffer.concat([...base64Chunks(() => pieces, big.length)()]).toString('latin1')).toBe(big.toString('base64'));
+  });
 });
 
 describe('payloads with large attachments', () => {
