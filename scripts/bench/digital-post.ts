@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { rawSignRate } from './baseline.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { createScratchDatabase } from './scratch-database.js';
 import { ensureDevPki } from '../dev-pki.js';
 import { startGateway, ROOT, type Gateway } from '../../src/main.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -211,14 +212,8 @@ async function main(): Promise<void> {
   const rawSignPerS = rawSignRate(opt.signSeconds);
   log(`  ${round(rawSignPerS)} signatures/s`);
 
-  const dbName = `sandebud_bench_${randomBytes(4).toString('hex')}`;
+  const db = await createScratchDatabase(adminUrl, 'sandebud_bench');
   const queueName = `bench-${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
 
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   const stops: (() => Promise<unknown>)[] = [];
@@ -239,7 +234,7 @@ async function main(): Promise<void> {
 
     gw = await startGateway({
       NODE_ENV: 'test', PORT: '0', SIMULATORS: 'false', SIMULATORS_PORT_BASE: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      DATABASE_URL: dbUrl.toString(), DATABASE_POOL_MAX: '20', REDIS_URL: redisUrl,
+      DATABASE_URL: db.url, DATABASE_POOL_MAX: '20', REDIS_URL: redisUrl,
       QUEUE_NAME: queueName, QUEUE_CONCURRENCY: String(opt.concurrency), FAR_CACHE_TTL_MS: '0',
       SIGNER_POOL_SIZE: String(opt.poolSize), FAR_URL: far.url, PRINT_PROVIDER_URL: print.url, OIDC_ISSUER: idp.issuer, API_AUDIENCE: audience,
       ...passThrough(),
@@ -376,10 +371,7 @@ async function main(): Promise<void> {
     if (gw) await gw.stop().catch((e: unknown) => log(`gateway stop failed: ${String(e)}`));
     for (const s of stops.reverse()) await s().catch(() => undefined);
     await dropQueueKeys(redisUrl, queueName).catch((e: unknown) => log(`could not remove the queue's Redis keys: ${String(e)}`));
-    const a = new pg.Client({ connectionString: adminUrl });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await a.end();
+    await db.drop();
   }
 }
 

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { constants as zlibConstants } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { createScratchDatabase } from './scratch-database.js';
 import { ensureDevPki } from '../dev-pki.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createSdkStore } from '../../src/store/sdk-message.repository.js';
@@ -118,15 +119,9 @@ async function main(): Promise<void> {
   const pmode = defaultPmode();
   const apTrust = createTrustStore(read(pki.caBundleFile));
 
-  const dbName = `sandebud_mem_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  await migrate(u.toString());
-  const pool = new pg.Pool({ connectionString: u.toString(), max: 2 });
+  const db = await createScratchDatabase(adminUrl, 'sandebud_mem');
+  await migrate(db.url);
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   const store = createSdkStore(pool);
   // Warm up: compile the schemas, load the key objects, open the connections (not part of any stage).
   await pool.query('SELECT 1');
@@ -236,10 +231,7 @@ async function main(): Promise<void> {
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   } finally {
     await pool.end();
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await c.end();
+    await db.drop();
   }
 }
 

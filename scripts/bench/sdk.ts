@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { rawSignRate } from './baseline.js';
-import pg from 'pg';
+import { createScratchDatabase } from './scratch-database.js';
 import { ensureDevPki, type DevParty, type DevPki } from '../dev-pki.js';
 import { caseSystemToken, freePort, startMainProcess, type MainProcess } from '../main-process.js';
 import { startSmpSimulator, type SmpSimParticipant } from '../../adapters/sdk/smp/simulator/index.js';
@@ -161,12 +161,7 @@ async function main(): Promise<void> {
   const read = (f: string): string => readFileSync(f, 'utf8');
   const file = (p: DevParty, kind: 'crt' | 'key'): string => (kind === 'crt' ? pki.cert(p) : pki.key(p));
   const suffix = randomBytes(4).toString('hex');
-  const dbNames = [`sandebud_bench_sdk_a_${suffix}`, `sandebud_bench_sdk_b_${suffix}`] as const;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  for (const n of dbNames) await admin.query(`CREATE DATABASE ${n}`);
-  await admin.end();
-  const dbUrl = (name: string): string => { const u = new URL(adminUrl); u.pathname = `/${name}`; return u.toString(); };
+  const dbs = [await createScratchDatabase(adminUrl, 'sandebud_bench_sdk_a', suffix), await createScratchDatabase(adminUrl, 'sandebud_bench_sdk_b', suffix)] as const;
 
   const ports = { a: await freePort(), b: await freePort() };
   const participant = (org: Org, port: number): SmpSimParticipant => ({
@@ -179,8 +174,8 @@ async function main(): Promise<void> {
     signer: { keyPem: read(pki.key('smp-sign')), certPem: read(pki.cert('smp-sign')) },
     participants: [participant(A, ports.a), participant(B, ports.b)],
   });
-  const envOf = (org: Org, db: string, port: number): Record<string, string> => ({
-    DATABASE_URL: dbUrl(db), REDIS_URL: redisUrl, QUEUE_NAME: `bench-sdk-${org.orgNumber}-${suffix}`, SIMULATORS: 'true',
+  const envOf = (org: Org, dbUrl: string, port: number): Record<string, string> => ({
+    DATABASE_URL: dbUrl, REDIS_URL: redisUrl, QUEUE_NAME: `bench-sdk-${org.orgNumber}-${suffix}`, SIMULATORS: 'true',
     CERTS_DIR: pki.dir, TRUST_CA_FILE: pki.caBundleFile, ORG_NUMBER: org.orgNumber, ORG_NAME: org.name,
     ORG_SIGN_CERT_FILE: file(org.sign, 'crt'), ORG_SIGN_KEY_FILE: file(org.sign, 'key'),
     ORG_ENC_CERT_FILE: file(org.enc, 'crt'), ORG_ENC_KEY_FILE: file(org.enc, 'key'),
@@ -210,7 +205,7 @@ async function main(): Promise<void> {
     } : undefined);
     const probeFile = (side: 'A' | 'B'): string => path.join(os.tmpdir(), `sandebud-bench-sdk-${suffix}-${side}.jsonl`);
     const probeEnv = (side: 'A' | 'B'): Record<string, string> => (opt.trace ? { MEMORY_PROBE_FILE: probeFile(side) } : {});
-    [a, b] = await Promise.all([startMain({ ...envOf(A, dbNames[0], ports.a), ...probeEnv('A') }, sink('A')), startMain({ ...envOf(B, dbNames[1], ports.b), ...probeEnv('B') }, sink('B'))]);
+    [a, b] = await Promise.all([startMain({ ...envOf(A, dbs[0].url, ports.a), ...probeEnv('A') }, sink('A')), startMain({ ...envOf(B, dbs[1].url, ports.b), ...probeEnv('B') }, sink('B'))]);
     const [tokenA] = await Promise.all([token(a)]);
 
     // Warm up (JIT, SMP cache, TLS sessions) with one small message.
@@ -320,10 +315,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([a?.stop(), b?.stop()].map((p) => p?.catch(() => undefined)));
     await smp.close().catch(() => undefined);
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    for (const n of dbNames) await c.query(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`).catch(() => undefined);
-    await c.end();
+    for (const db of dbs) await db.drop();
   }
 }
 
