@@ -44,7 +44,13 @@ export function setMemoryReleaseThreshold(bytes: number): void {
  * so the next stage does not sit on this one's garbage. Returns whether it collected (for tests).
  */
 export function releaseAfterLarge(bytes: number): boolean {
-  if (thresholdBytes <= 0 || bytes < thresholdBytes) return false;
+  if (bytes < thresholdBytes) return false;
+  return fullCollection();
+}
+
+/** A full collection unless memory release is off (threshold 0) or `gc` is out of reach; whether it ran. */
+function fullCollection(): boolean {
+  if (thresholdBytes <= 0) return false;
   const fn = gcFunction();
   if (fn === null) return false;
   fn();
@@ -58,11 +64,7 @@ export function releaseAfterLarge(bytes: number): boolean {
  * while the idle process looks larger. Off with MEMORY_RELEASE_BYTES=0, like the rest of this module.
  */
 export function settleAfterStartup(): boolean {
-  if (thresholdBytes <= 0) return false;
-  const fn = gcFunction();
-  if (fn === null) return false;
-  fn();
-  return true;
+  return fullCollection();
 }
 
 /** Bytes a streaming loop may leave behind as young garbage before youngGarbageRelease collects it. */

@@ -7,6 +7,18 @@ const MB = 1024 * 1024;
 
 afterEach(() => setMemoryReleaseThreshold(8 * MB));
 
+/** arrayBuffers over `before` once it drops under `bound` (V8 frees dead backing stores on a background thread), or the last figure after `ms`. */
+async function heldAfter(before: number, bound: number, ms: number): Promise<number> {
+  const until = Date.now() + ms;
+  let held = process.memoryUsage().arrayBuffers - before;
+  while (held >= bound && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    held = process.memoryUsage().arrayBuffers - before;
+  }
+  return held;
+}
+
+
 describe('releaseAfterLarge', () => {
   it('collects only from the threshold on, and never with threshold 0', () => {
     setMemoryReleaseThreshold(8 * MB);
@@ -21,17 +33,6 @@ describe('releaseAfterLarge', () => {
     const big = Buffer.alloc(40 * MB, 1);
     expect(process.memoryUsage().arrayBuffers - before).toBeGreaterThanOrEqual(40 * MB);
     return big[0]!;
-  }
-
-  /** arrayBuffers over `before` once it drops under `bound`, or the last figure after `ms`. */
-  async function heldAfter(before: number, bound: number, ms: number): Promise<number> {
-    const until = Date.now() + ms;
-    let held = process.memoryUsage().arrayBuffers - before;
-    while (held >= bound && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      held = process.memoryUsage().arrayBuffers - before;
-    }
-    return held;
   }
 
   it('leaves a let-go large Buffer counted when nothing collects (control)', () => {
@@ -68,12 +69,7 @@ describe('settleAfterStartup', () => {
     expect(startUpGarbage()).toBe(2);
     expect(process.memoryUsage().arrayBuffers - before).toBeGreaterThanOrEqual(32 * MB);
     expect(settleAfterStartup()).toBe(true);
-    let held = process.memoryUsage().arrayBuffers - before;
-    for (const until = Date.now() + 2000; held >= 4 * MB && Date.now() < until;) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      held = process.memoryUsage().arrayBuffers - before;
-    }
-    expect(held).toBeLessThan(4 * MB);
+    expect(await heldAfter(before, 4 * MB, 2000)).toBeLessThan(4 * MB);
   });
 });
 
